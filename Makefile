@@ -1,0 +1,150 @@
+# Makefile - builds the three kubectl plugins from one static library.
+#
+#   make            build bin/kubectl-{fluxwi,sopsenc,sopsverify}
+#   make check      install missing dependencies, build, run every test
+#   make demo       install missing dependencies, run the walkthrough on the lab
+#   make bench      run the benchmarks under tests/bench and print one table
+#   make asan       build and run the unit tests with ASan and UBSan
+#   make install    PREFIX=/usr/local DESTDIR= : binaries, man pages, completions
+#   make deps       install the Debian packages the build and the tests need
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+PLUGINS := fluxwi sopsenc sopsverify
+PKGS    := yaml-0.1 libcurl libcjson openssl libbsd
+
+CC      ?= cc
+GIT_COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE := $(shell date -u +%Y-%m-%d)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla \
+            -Wno-missing-field-initializers
+OPT      ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Icommon
+CFLAGS   += -std=c11 $(OPT) $(WARN) -fstack-protector-strong \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+DEPFLAGS  = -MMD -MP
+
+BUILD := build
+BINOUT := bin
+LIB   := $(BUILD)/libcommon.a
+
+COMMON_SRC := $(sort $(wildcard common/*/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+PLUGIN_BIN := $(PLUGINS:%=$(BINOUT)/kubectl-%)
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+.PHONY: all check unit integration lab-test demo bench asan valgrind fuzz \
+        install uninstall clean deps man completions
+all: $(PLUGIN_BIN)
+
+$(BUILD)/common/version.o: CPPFLAGS += -DFWI_VERSION='"$(VERSION)"' \
+        -DFWI_COMMIT='"$(GIT_COMMIT)"' -DFWI_BUILD_DATE='"$(BUILD_DATE)"'
+$(BUILD)/common/version.o: common/version.c .git-commit-stamp
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+# Rebuild version.o when HEAD moves, so --version names the right commit.
+.git-commit-stamp: FORCE
+	@echo $(GIT_COMMIT) | cmp -s - $@ || echo $(GIT_COMMIT) > $@
+FORCE:
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ) $(BUILD)/common/version.o
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+define plugin_rule
+$(1)_OBJ := $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard plugins/$(1)/*.c))
+$(BINOUT)/kubectl-$(1): $$($(1)_OBJ) $(LIB)
+	@mkdir -p $(BINOUT)
+	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $$(LDLIBS)
+endef
+$(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+# ---- dependencies --------------------------------------------------------
+deps:
+	@tests/deps.sh
+
+# ---- tests ---------------------------------------------------------------
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@tests/run.sh
+
+unit: $(UNIT_BIN)
+	@tests/run.sh unit
+
+integration: all
+	@tests/run.sh integration
+
+lab-test:
+	@tests/run.sh lab
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan BINOUT=build-asan/bin \
+	    OPT='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    LDFLAGS='-fsanitize=address,undefined' build-asan-all
+build-asan-all: $(UNIT_BIN) $(PLUGIN_BIN)
+	@UNIT_DIR=$(BUILD)/tests BIN_DIR=$(BINOUT) tests/run.sh unit integration
+
+valgrind: all $(UNIT_BIN)
+	@VALGRIND=1 tests/run.sh unit
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+# ---- docs and install ----------------------------------------------------
+man: all
+	@mkdir -p $(BUILD)/man
+	@for p in $(PLUGINS); do bin/kubectl-$$p __man $(BUILD)/man || exit 1; done
+
+completions: all
+	@for p in $(PLUGINS); do for s in bash zsh fish; do \
+	    bin/kubectl-$$p completion $$s > completions/kubectl-$$p.$$s || exit 1; \
+	done; done
+
+install: all man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	for p in $(PLUGINS); do \
+	    install -m 0755 bin/kubectl-$$p $(DESTDIR)$(BINDIR)/kubectl-$$p && \
+	    ln -sf kubectl-$$p $(DESTDIR)$(BINDIR)/kubectl_complete-$$p && \
+	    bin/kubectl-$$p completion bash > $(DESTDIR)$(BASHCOMPDIR)/kubectl-$$p && \
+	    bin/kubectl-$$p completion zsh > $(DESTDIR)$(ZSHCOMPDIR)/_kubectl-$$p && \
+	    bin/kubectl-$$p completion fish > $(DESTDIR)$(FISHCOMPDIR)/kubectl-$$p.fish \
+	    || exit 1; done
+	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/
+
+uninstall:
+	for p in $(PLUGINS); do rm -f $(DESTDIR)$(BINDIR)/kubectl-$$p \
+	    $(DESTDIR)$(BINDIR)/kubectl_complete-$$p \
+	    $(DESTDIR)$(BASHCOMPDIR)/kubectl-$$p $(DESTDIR)$(ZSHCOMPDIR)/_kubectl-$$p \
+	    $(DESTDIR)$(FISHCOMPDIR)/kubectl-$$p.fish $(DESTDIR)$(MANDIR)/kubectl-$$p*.1; done
+
+clean:
+	rm -rf build build-asan bin .git-commit-stamp
+
+-include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
