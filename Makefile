@@ -52,7 +52,7 @@ $(BUILD)/common/version.o: CPPFLAGS += -DFWI_VERSION='"$(VERSION)"' \
         -DFWI_COMMIT='"$(GIT_COMMIT)"' -DFWI_BUILD_DATE='"$(BUILD_DATE)"'
 $(BUILD)/common/version.o: common/version.c .git-commit-stamp
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Rebuild version.o when HEAD moves, so --version names the right commit.
 .git-commit-stamp: FORCE
@@ -61,23 +61,27 @@ FORCE:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ) $(BUILD)/common/version.o
 	@rm -f $@
-	$(AR) rcs $@ $^
+	@echo "  AR      $@"
+	@$(AR) rcs $@ $^
 
 define plugin_rule
 $(1)_OBJ := $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard plugins/$(1)/*.c))
 $(BINOUT)/kubectl-$(1): $$($(1)_OBJ) $(LIB)
 	@mkdir -p $(BINOUT)
-	$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $$(LDLIBS)
+	@echo "  LD      $$@"
+	@$$(CC) $$(CFLAGS) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(LIB) $$(LDLIBS)
 endef
 $(foreach p,$(PLUGINS),$(eval $(call plugin_rule,$(p))))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< \
+	@echo "  CC      $@"
+	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< \
 	    $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # ---- dependencies --------------------------------------------------------
