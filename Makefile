@@ -44,7 +44,7 @@ UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
-.PHONY: all check unit integration lab-test demo bench asan valgrind fuzz \
+.PHONY: all check unit integration lab-test demo bench asan valgrind fuzz fuzz-build fuzz-smoke \
         install uninstall clean deps man completions
 all: $(PLUGIN_BIN)
 
@@ -112,6 +112,28 @@ build-asan-all: $(UNIT_BIN) $(PLUGIN_BIN)
 valgrind: all $(UNIT_BIN)
 	@VALGRIND=1 tests/run.sh unit
 
+# Fuzzing: libFuzzer targets tests/fuzz/fuzz_*.c, built with clang against a
+# sanitizer build of the library.  fuzz-smoke runs each briefly on its seeds.
+FUZZ_BUILD := build-fuzz
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_RUNS  ?= 2000
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=$(FUZZ_BUILD) BINOUT=$(FUZZ_BUILD)/bin \
+	    OPT='-O1 -g -fsanitize=fuzzer-no-link,address,undefined' $(FUZZ_BIN)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(LIB)
+	@echo "  FUZZ    $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(LIB) $(LDLIBS)
+fuzz-smoke: fuzz-build
+	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	    seeds=tests/fuzz/corpus/$$n; [ -d $$seeds ] || seeds=; \
+	    $$f -runs=$(FUZZ_RUNS) -max_len=4096 $(FUZZ_BUILD)/corpus/$$n $$seeds \
+	        >$(FUZZ_BUILD)/$$n.log 2>&1 || { tail -40 $(FUZZ_BUILD)/$$n.log; exit 1; }; \
+	    echo "ok   fuzz/$$n ($(FUZZ_RUNS) runs)"; done
+fuzz: fuzz-build
+	@echo "run one target for as long as you like, e.g.:"
+	@for f in $(FUZZ_BIN); do echo "  $$f -max_total_time=600 $(FUZZ_BUILD)/corpus/$$(basename $$f)"; done
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo/demo.sh
@@ -149,6 +171,6 @@ uninstall:
 	    $(DESTDIR)$(FISHCOMPDIR)/kubectl-$$p.fish $(DESTDIR)$(MANDIR)/kubectl-$$p*.1; done
 
 clean:
-	rm -rf build build-asan bin .git-commit-stamp
+	rm -rf build build-asan build-fuzz bin .git-commit-stamp
 
--include $(shell find $(BUILD) build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

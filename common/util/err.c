@@ -10,6 +10,7 @@
 
 static _Thread_local struct err_record cur;
 
+__attribute__((format(printf, 2, 0)))
 static void vset(char *dst, const char *fmt, va_list ap)
 {
 	vsnprintf(dst, ERR_MSG_MAX, fmt, ap);

@@ -18,6 +18,7 @@ bool log_color(void) { return color; }
 const char *log_prog(void) { return prog; }
 bool log_enabled(int level) { return level <= verbosity; }
 
+__attribute__((format(printf, 3, 0)))
 static void emit(const char *tag, const char *tint, const char *fmt,
 		 va_list ap)
 {
