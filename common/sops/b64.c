@@ -1,0 +1,97 @@
+#include "sops/b64.h"
+
+#include <string.h>
+
+static const char STD[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char URL[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+size_t b64_encoded_len(size_t n, enum b64_variant v)
+{
+	if (v == B64_STD)
+		return (n + 2) / 3 * 4;
+	return n / 3 * 4 + (n % 3 ? n % 3 + 1 : 0);
+}
+
+void b64_encode(const unsigned char *in, size_t n, enum b64_variant v,
+		char *out)
+{
+	const char *a = v == B64_URL_RAW ? URL : STD;
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned x = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8 |
+			     in[i + 2];
+		out[o++] = a[x >> 18];
+		out[o++] = a[(x >> 12) & 63];
+		out[o++] = a[(x >> 6) & 63];
+		out[o++] = a[x & 63];
+	}
+	if (n - i == 1) {
+		unsigned x = (unsigned)in[i] << 16;
+		out[o++] = a[x >> 18];
+		out[o++] = a[(x >> 12) & 63];
+		if (v == B64_STD) {
+			out[o++] = '=';
+			out[o++] = '=';
+		}
+	} else if (n - i == 2) {
+		unsigned x = (unsigned)in[i] << 16 | (unsigned)in[i + 1] << 8;
+		out[o++] = a[x >> 18];
+		out[o++] = a[(x >> 12) & 63];
+		out[o++] = a[(x >> 6) & 63];
+		if (v == B64_STD)
+			out[o++] = '=';
+	}
+	out[o] = '\0';
+}
+
+static int val(char c, enum b64_variant v)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (v == B64_URL_RAW)
+		return c == '-' ? 62 : c == '_' ? 63 : -1;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+int b64_decode(const char *in, size_t n, enum b64_variant v,
+	       unsigned char *out, size_t *outlen)
+{
+	size_t i, o = 0, pad = 0;
+	unsigned acc = 0;
+	int bits = 0;
+
+	if (v == B64_STD) {
+		if (n % 4)
+			return -1;
+		while (pad < 2 && n > 0 && in[n - 1] == '=') {
+			n--;
+			pad++;
+		}
+	} else if (n % 4 == 1) {
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		int d = val(in[i], v);
+
+		if (d < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (acc != 0)
+		return -1;	/* non-zero unused bits: not canonical */
+	*outlen = o;
+	return 0;
+}
