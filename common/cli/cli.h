@@ -105,6 +105,9 @@ struct cli_cmd {
 	unsigned flags;			/* CLI_HIDDEN */
 };
 
+#define CLI_CMD_END { NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, \
+		      CLI_COMP_NONE, NULL, 0 }
+
 /* Live names for completion: fills `out` with one name per line, no
  * descriptions, within the global flags' cluster.  Returns 0 or -1. */
 typedef int (*cli_names_fn)(const struct cli_global *g,

@@ -159,7 +159,7 @@ static const struct cli_cmd commands[] = {
 	  "kubectl fluxwi issuer",
 	  issuer_opts, sizeof(struct fluxwi_args), table_json, CLI_COMP_NONE,
 	  fluxwi_issuer, 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {

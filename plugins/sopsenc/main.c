@@ -152,7 +152,7 @@ static const struct cli_cmd commands[] = {
 	  "kubectl sopsenc updatekeys secret.yaml",
 	  updatekeys_opts, sizeof(struct sopsenc_args), NULL, CLI_COMP_YAML,
 	  sopsenc_updatekeys, 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {

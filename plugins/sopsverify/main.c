@@ -58,7 +58,7 @@ static const struct cli_cmd commands[] = {
 	  "kubectl sopsverify secret sample-secret -n sops-workload-identity",
 	  secret_opts, sizeof(struct sopsverify_args), table_json,
 	  CLI_COMP_SECRET, sopsverify_secret, 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {

@@ -45,7 +45,7 @@ static const struct cli_cmd cmds[] = {
 	{ "one", "One", "", "", NULL, opts, sizeof(struct fargs), outs,
 	  CLI_COMP_YAML, noop, 0 },
 	{ "two", "Two", "", "", NULL, NULL, 0, NULL, CLI_COMP_NONE, noop, 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {

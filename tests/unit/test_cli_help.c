@@ -52,7 +52,7 @@ static const struct cli_cmd cmds[] = {
 	  sizeof(struct hargs), outs, CLI_COMP_NONE, noop, 0 },
 	{ "hidden", "Hidden command", "", "", NULL, NULL, 0, NULL,
 	  CLI_COMP_NONE, noop, CLI_HIDDEN },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {

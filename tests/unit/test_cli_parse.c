@@ -67,7 +67,7 @@ static const struct cli_cmd cmds[] = {
 	  run_opts, sizeof(struct targs), outs, CLI_COMP_FILE, noop, 0 },
 	{ "need", "Needs a name", "--name NAME", "", NULL, req_opts,
 	  sizeof(struct targs), NULL, CLI_COMP_NONE, noop, 0 },
-	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, CLI_COMP_NONE, NULL, 0 }
+	CLI_CMD_END
 };
 
 static const struct cli_prog prog = {
