@@ -65,10 +65,22 @@ function containerEnv(container) {
 }
 
 async function controllerPod(client) {
-  const list = await client.list('v1', 'Pod', 'flux-system', 'labelSelector=' + encodeURIComponent('app=kustomize-controller'));
-  const pods = (list.items || []).filter((p) => !p.metadata.deletionTimestamp);
-  pods.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
+  const sel = 'labelSelector=' + encodeURIComponent('app=kustomize-controller');
+  const list = await client.list('v1', 'Pod', 'flux-system', sel);
+  let pods = (list.items || []).filter((p) => !p.metadata.deletionTimestamp);
   if (!pods.length) throw new Error('no running kustomize-controller pod in flux-system');
+  // The pods of the newest ReplicaSet are the ones doing the work after a rollout.
+  try {
+    const rsList = await client.list('apps/v1', 'ReplicaSet', 'flux-system', sel);
+    const rev = (rs) => Number(((rs.metadata.annotations || {})['deployment.kubernetes.io/revision']) || 0);
+    const newest = (rsList.items || []).sort((a, b) => rev(b) - rev(a))[0];
+    const hash = newest && (newest.metadata.labels || {})['pod-template-hash'];
+    const current = pods.filter((p) => hash && (p.metadata.labels || {})['pod-template-hash'] === hash);
+    if (current.length) pods = current;
+  } catch (e) {
+    // no ReplicaSets served: fall back to the newest pod
+  }
+  pods.sort((a, b) => String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
   const pod = pods[0];
   const c = (pod.spec.containers || []).find((x) => x.name === 'manager') || pod.spec.containers[0];
   return { pod, container: c };

@@ -1,0 +1,193 @@
+'use strict';
+// kustomize-controller stand-in: the seed walkthrough end to end, and the ways it breaks.
+const test = require('node:test');
+const assert = require('node:assert');
+const fs = require('node:fs');
+const YAML = require('yaml');
+const H = require('./helpers/azure-lab');
+const S = require('./helpers/flux-steps');
+
+test('seed chain: fresh lab fails over IMDS, annotation alone fails, annotation+label decrypts; FIC and permission breaks', async (t) => {
+  const lab = await H.startLab(t);
+  const plain = await S.encryptSeedSecret(lab);
+  const kubelet = (await lab.verb('azure')).identities.find((i) => i.name !== lab.env.LAB_IDENTITY_NAME);
+
+  await t.test('fresh lab (no workload identity): BuildFailed, Key Vault refuses the node identity', async () => {
+    await lab.verb('reconcile', 'flux-system');
+    const r = await lab.verb('reconcile', 'flux-system/apps');
+    assert.strictEqual(r.ready, false);
+    assert.strictEqual(r.reason, 'BuildFailed');
+    assert.match(r.message, /^decryption failed for 'Secret\.v1\.\[noGrp\]\/sample-secret\.sops-workload-identity': failed to decrypt and format 'sops-workload-identity\/sample-secret' Secret data: cannot get sops data key: Failed to get the data key required to decrypt the SOPS file\./);
+    assert.match(r.message, /Group 0: FAILED/);
+    assert.match(r.message, /failed to decrypt sops data key with Azure Key Vault key '/);
+    assert.match(r.message, /RESPONSE 403: 403 Forbidden/);
+    assert.ok(r.message.includes('oid=' + kubelet.principalId), 'the kubelet identity was used');
+    assert.match(r.message, /ForbiddenByPolicy/);
+    assert.strictEqual(S.readSecret(lab), null, 'nothing applied');
+    const ks = JSON.parse(lab.kubectl('get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json'));
+    const ready = ks.status.conditions.find((c) => c.type === 'Ready');
+    assert.strictEqual(ready.status, 'False');
+    assert.strictEqual(ready.reason, 'BuildFailed');
+    assert.strictEqual(ks.status.lastAttemptedRevision, r.revision);
+    assert.strictEqual(ks.status.lastAppliedRevision, undefined);
+  });
+
+  await t.test('SA annotated but the pod lacks the label: still the node identity', async () => {
+    S.setPatches(lab, { annotate: true, label: false });
+    await S.reconcileFluxSystem(lab);
+    const sa = JSON.parse(lab.kubectl('get', 'sa', 'kustomize-controller', '-n', 'flux-system', '-o', 'json'));
+    assert.strictEqual(sa.metadata.annotations['azure.workload.identity/client-id'], lab.env.LAB_CLIENT_ID);
+    const pod = S.controllerPods(lab).pop();
+    const env = (pod.spec.containers[0].env || []).map((e) => e.name);
+    assert.ok(!env.includes('AZURE_FEDERATED_TOKEN_FILE'));
+    const r = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(r.reason, 'BuildFailed');
+    assert.ok(r.message.includes('oid=' + kubelet.principalId));
+  });
+
+  await t.test('annotation and pod label: the Secret is decrypted and applied', async () => {
+    S.setPatches(lab, { annotate: true, label: true });
+    await S.reconcileFluxSystem(lab);
+    await lab.resetCounters();
+    const r = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(r.ready, true, r.message);
+    assert.strictEqual(r.reason, 'ReconciliationSucceeded');
+    assert.match(r.revision, /^main@sha1:[0-9a-f]{40}$/);
+    const s = S.readSecret(lab);
+    assert.deepStrictEqual(s.data, plain.stringData);
+    assert.strictEqual(s.object.metadata.labels['kustomize.toolkit.fluxcd.io/name'], 'apps');
+    assert.ok(s.object.metadata.managedFields.some((m) => m.manager === 'kustomize-controller' && m.operation === 'Apply'));
+    const ks = JSON.parse(lab.kubectl('get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json'));
+    assert.strictEqual(ks.status.lastAppliedRevision, r.revision);
+    assert.strictEqual(ks.status.lastAttemptedRevision, r.revision);
+    assert.strictEqual(ks.status.observedGeneration, ks.metadata.generation);
+    const ready = ks.status.conditions.find((c) => c.type === 'Ready');
+    assert.strictEqual(ready.message, 'Applied revision: ' + r.revision);
+    assert.deepStrictEqual(ks.status.inventory.entries.map((e) => e.id).sort(),
+      ['_sops-workload-identity__Namespace', 'sops-workload-identity_sample-secret__Secret']);
+    const c = await lab.counters();
+    assert.strictEqual(c['keyvault.decrypt'], 2, 'challenge probe + decrypt');
+    assert.strictEqual(c['keyvault.401'], 1);
+    assert.strictEqual(c['entra.token.federated'], 1);
+  });
+
+  await t.test('FIC subject mismatch: AADSTS700213 in the Ready message', async () => {
+    await lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', 'subject=system:serviceaccount:flux-system:kustomize-controler');
+    const r = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(r.reason, 'BuildFailed');
+    assert.match(r.message, /WorkloadIdentityCredential authentication failed/);
+    assert.match(r.message, /AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:flux-system:kustomize-controller'/);
+    await lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', 'subject=system:serviceaccount:flux-system:kustomize-controller');
+  });
+
+  await t.test('FIC issuer without the trailing slash: AADSTS700211', async () => {
+    await lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', 'issuer={{issuerNoSlash}}');
+    const r = await lab.verb('reconcile', 'apps');
+    assert.match(r.message, /AADSTS700211: No matching federated identity record found for presented assertion issuer '/);
+    await lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', 'issuer={{issuer}}');
+  });
+
+  await t.test('identity without decrypt permission: Forbidden naming its oid and the permission', async () => {
+    await lab.verb('policy', 'set', lab.env.LAB_PRINCIPAL_ID, 'get');
+    const r = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(r.reason, 'BuildFailed');
+    assert.ok(r.message.includes('oid=' + lab.env.LAB_PRINCIPAL_ID));
+    assert.match(r.message, /does not have keys decrypt permission on key vault 'fluxwi-lab-kv;location=westeurope'/);
+    await lab.verb('policy', 'set', lab.env.LAB_PRINCIPAL_ID, 'get,decrypt');
+    const ok = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(ok.ready, true, ok.message);
+  });
+
+  await t.test('key disabled: KeyDisabled', async () => {
+    await lab.verb('key', 'disable', lab.env.LAB_KEY_NAME);
+    const r = await lab.verb('reconcile', 'apps');
+    assert.match(r.message, /Operation decrypt is not allowed on a disabled key/);
+    assert.match(r.message, /"code": "KeyDisabled"/);
+    await lab.verb('key', 'enable', lab.env.LAB_KEY_NAME);
+  });
+});
+
+test('pod labelled but the ServiceAccount has no client id: no AZURE_CLIENT_ID, node identity used', async (t) => {
+  const lab = await H.startLab(t);
+  await S.encryptSeedSecret(lab);
+  S.setPatches(lab, { annotate: false, label: true });
+  await S.reconcileFluxSystem(lab);
+  const pod = S.controllerPods(lab).find((p) => p.metadata.labels['azure.workload.identity/use'] === 'true');
+  const env = Object.fromEntries((pod.spec.containers[0].env || []).map((e) => [e.name, e.value]));
+  assert.ok(env.AZURE_FEDERATED_TOKEN_FILE, 'webhook mutated the pod');
+  assert.strictEqual(env.AZURE_CLIENT_ID, undefined);
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.reason, 'BuildFailed');
+  const kubelet = (await lab.verb('azure')).identities.find((i) => i.name !== lab.env.LAB_IDENTITY_NAME);
+  assert.ok(r.message.includes('oid=' + kubelet.principalId));
+});
+
+test('decryption not configured: the encrypted Secret is refused like the real controller', async (t) => {
+  const lab = await H.startLab(t);
+  await S.encryptSeedSecret(lab);
+  const f = lab.repo('gitops/aks/apps.yaml');
+  const ks = YAML.parse(fs.readFileSync(f, 'utf8'));
+  delete ks.spec.decryption;
+  fs.writeFileSync(f, YAML.stringify(ks));
+  await lab.verb('reconcile', 'flux-system');
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.reason, 'ReconciliationFailed');
+  assert.strictEqual(r.message, 'Secret/sops-workload-identity/sample-secret is SOPS encrypted, configuring decryption is required for this secret to be reconciled');
+  assert.strictEqual(S.readSecret(lab), null);
+});
+
+test('decryption not configured, older controller (flux.legacyApplyEncrypted): ENC text applied as is', async (t) => {
+  const lab = await H.startLab(t, { scenario: 'flux:\n  legacyApplyEncrypted: true\n' });
+  await S.encryptSeedSecret(lab);
+  const f = lab.repo('gitops/aks/apps.yaml');
+  const ks = YAML.parse(fs.readFileSync(f, 'utf8'));
+  delete ks.spec.decryption;
+  fs.writeFileSync(f, YAML.stringify(ks));
+  await lab.verb('reconcile', 'flux-system');
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.ready, true, r.message);
+  const s = S.readSecret(lab);
+  assert.match(s.data.password, /^ENC\[AES256_GCM,data:/);
+  assert.match(s.data.username, /^ENC\[AES256_GCM,data:/);
+});
+
+test('a plaintext Secret applies without any Key Vault call', async (t) => {
+  const lab = await H.startLab(t);
+  await lab.verb('reconcile', 'flux-system');
+  await lab.resetCounters();
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.ready, true, r.message);
+  assert.strictEqual(S.readSecret(lab).data.username, 'demo-user');
+  assert.strictEqual((await lab.counters())['keyvault.requests'], undefined);
+});
+
+test('kustomize build errors give BuildFailed', async (t) => {
+  const lab = await H.startLab(t);
+  await lab.verb('reconcile', 'flux-system');
+  fs.writeFileSync(lab.repo('gitops/aks/apps/kustomization.yaml'), 'resources:\n- namespace.yaml\n- missing.yaml\n');
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.reason, 'BuildFailed');
+  assert.match(r.message, /^kustomize build failed: accumulating resources/);
+});
+
+test('flux-system reconcile drops fields owned by kubectl* managers and keeps others', async (t) => {
+  const lab = await H.startLab(t);
+  await lab.verb('reconcile', 'flux-system');
+  lab.kubectl('annotate', 'serviceaccount', 'kustomize-controller', '-n', 'flux-system', 'example.com/by-kubectl=yes');
+  lab.kubectl('annotate', 'serviceaccount', 'kustomize-controller', '-n', 'flux-system', 'example.com/by-fluxwi=yes', '--field-manager=fluxwi');
+  lab.kubectl('patch', 'deployment', 'kustomize-controller', '-n', 'flux-system', '--type', 'merge',
+    '-p', '{"spec":{"template":{"metadata":{"annotations":{"example.com/kept":"1"}}}}}', '--field-manager=flux-client-side-apply');
+  lab.kubectl('patch', 'deployment', 'kustomize-controller', '-n', 'flux-system', '--type', 'merge',
+    '-p', '{"spec":{"template":{"metadata":{"annotations":{"example.com/dropped":"1"}}}}}');
+  const r = await lab.verb('reconcile', 'flux-system');
+  assert.strictEqual(r.ready, true, r.message);
+  const sa = JSON.parse(lab.kubectl('get', 'sa', 'kustomize-controller', '-n', 'flux-system', '-o', 'json', '--show-managed-fields'));
+  const ann = sa.metadata.annotations || {};
+  assert.strictEqual(ann['example.com/by-kubectl'], undefined, 'kubectl-annotate field removed');
+  assert.strictEqual(ann['example.com/by-fluxwi'], 'yes', 'fluxwi field kept');
+  assert.ok(!sa.metadata.managedFields.some((m) => m.manager.startsWith('kubectl')));
+  const d = JSON.parse(lab.kubectl('get', 'deployment', 'kustomize-controller', '-n', 'flux-system', '-o', 'json'));
+  const tann = d.spec.template.metadata.annotations || {};
+  assert.strictEqual(tann['example.com/kept'], '1');
+  assert.strictEqual(tann['example.com/dropped'], undefined);
+});
