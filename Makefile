@@ -82,7 +82,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
 	@$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(DEPFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+	    $(LIB) $(LDLIBS) $(shell pkg-config --libs cmocka 2>/dev/null) -lutil
 
 # ---- dependencies --------------------------------------------------------
 deps:

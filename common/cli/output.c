@@ -122,13 +122,23 @@ void table_free(struct table *t)
 	free(t);
 }
 
+/* cJSON indents with tabs; JSON strings never hold a raw tab, so every
+ * tab is layout: after a colon it becomes a space, elsewhere 4 spaces. */
 int output_json(FILE *out, const cJSON *doc)
 {
-	char *text = cJSON_Print(doc);
+	char *text = cJSON_Print(doc), *p;
 
 	if (!text)
 		return err_set(EXIT_FAILED, "out of memory");
-	fprintf(out, "%s\n", text);
+	for (p = text; *p; p++) {
+		if (*p != '\t')
+			fputc(*p, out);
+		else if (p > text && p[-1] == ':')
+			fputc(' ', out);
+		else
+			fputs("    ", out);
+	}
+	fputc('\n', out);
 	free(text);
 	return 0;
 }
