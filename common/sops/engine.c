@@ -160,33 +160,45 @@ out:
 	return rc;
 }
 
+int sops_decrypt_docs(const char *src, size_t len,
+		      const struct sops_decrypt_opts *o, struct sops_docs *docs)
+{
+	enum sops_format in = pick(o->in_fmt, o->path);
+	struct sops_metadata md;
+	int found;
+
+	memset(&md, 0, sizeof(md));
+	if (sops_store_parse(encrypted_store(in), src, len, docs) < 0)
+		return -1;
+	found = sops_metadata_extract(docs, encrypted_store(in), &md);
+	if (found == 0)
+		err_set(EXIT_FAILED, "sops metadata not found: the file is not "
+			"encrypted with sops");
+	if (found <= 0 || decrypt_docs(docs, &md, o->ignore_mac) < 0) {
+		sops_metadata_free(&md);
+		sops_docs_free(docs);
+		return -1;
+	}
+	sops_metadata_free(&md);
+	return 0;
+}
+
 int sops_decrypt(const char *src, size_t len,
 		 const struct sops_decrypt_opts *o, struct buf *out)
 {
 	enum sops_format in = pick(o->in_fmt, o->path);
 	enum sops_format of = o->out_fmt != SOPS_FMT_NONE ? o->out_fmt : in;
 	struct sops_docs docs;
-	struct sops_metadata md;
 	struct buf tmp;
-	int rc = -1, found;
+	int rc = -1;
 
-	memset(&md, 0, sizeof(md));
 	buf_init_secret(&tmp);
 	out->secret = true;
-	if (sops_store_parse(encrypted_store(in), src, len, &docs) < 0)
+	if (sops_decrypt_docs(src, len, o, &docs) < 0)
 		return -1;
-	found = sops_metadata_extract(&docs, encrypted_store(in), &md);
-	if (found == 0)
-		err_set(EXIT_FAILED, "sops metadata not found: the file is not "
-			"encrypted with sops");
-	if (found <= 0 || decrypt_docs(&docs, &md, o->ignore_mac) < 0)
-		goto out;
-	if (sops_store_emit(of, &docs, o->indent, &tmp) < 0)
-		goto out;
-	rc = buf_append(out, tmp.data ? tmp.data : "", tmp.len);
-out:
+	if (sops_store_emit(of, &docs, o->indent, &tmp) == 0)
+		rc = buf_append(out, tmp.data ? tmp.data : "", tmp.len);
 	buf_free(&tmp);
-	sops_metadata_free(&md);
 	sops_docs_free(&docs);
 	return rc;
 }

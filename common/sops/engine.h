@@ -57,6 +57,11 @@ int sops_encrypt(const char *src, size_t len,
 int sops_decrypt(const char *src, size_t len,
 		 const struct sops_decrypt_opts *o, struct buf *out);
 
+/* Like sops_decrypt, but hands back the decrypted documents (secret
+ * nodes, wiped when freed) in docs for the caller to emit or extract. */
+int sops_decrypt_docs(const char *src, size_t len,
+		      const struct sops_decrypt_opts *o, struct sops_docs *docs);
+
 /* Tree level.  mac_hex receives 128 upper-case hex digits and a NUL. */
 int sops_walk_encrypt(struct sops_docs *docs, const struct sops_rule *rule,
 		      bool mac_only, const unsigned char key[32],

@@ -1,0 +1,308 @@
+#include "sops/files.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sops/config.h"
+#include "sops/engine.h"
+#include "util/err.h"
+#include "util/fsutil.h"
+#include "util/log.h"
+
+static bool is_stdin(const char *path)
+{
+	return !path || !strcmp(path, "-");
+}
+
+int sops_file_opts_check(const struct sops_file_opts *o, const char *path)
+{
+	int k, n = 0;
+
+	if (o->in_place && o->output_path)
+		return err_set(EXIT_USAGE, "--in-place and --output cannot be "
+			       "used together");
+	if (o->in_place && is_stdin(path))
+		return err_set(EXIT_USAGE, "--in-place needs a file, not "
+			       "standard input");
+	if (o->input_type && !sops_format_from_type(o->input_type))
+		return err_set(EXIT_USAGE, "unknown --input-type '%s'",
+			       o->input_type);
+	if (o->output_type && !sops_format_from_type(o->output_type))
+		return err_set(EXIT_USAGE, "unknown --output-type '%s'",
+			       o->output_type);
+	for (k = 1; k < SOPS_RULE_COUNT; k++)
+		n += o->rules[k] != NULL;
+	if (n > 1)
+		return err_set(EXIT_USAGE, "give at most one of --encrypted-regex, "
+			       "--unencrypted-regex, --encrypted-suffix, "
+			       "--unencrypted-suffix, --encrypted-comment-regex, "
+			       "--unencrypted-comment-regex");
+	return 0;
+}
+
+static enum sops_format in_format(const struct sops_file_opts *o,
+				  const char *path)
+{
+	if (o->input_type)
+		return sops_format_from_type(o->input_type);
+	return is_stdin(path) ? SOPS_FMT_YAML : sops_format_from_path(path);
+}
+
+static enum sops_format out_format(const struct sops_file_opts *o,
+				   enum sops_format in)
+{
+	return o->output_type ? sops_format_from_type(o->output_type) : in;
+}
+
+static int indent_for(const struct sops_config *c, enum sops_format f)
+{
+	if (f == SOPS_FMT_YAML)
+		return c->yaml_indent;
+	if (f == SOPS_FMT_JSON)
+		return c->json_indent;
+	return 0;
+}
+
+static int write_result(const char *path, const struct sops_file_opts *o,
+			const struct buf *out, mode_t mode)
+{
+	const char *data = out->data ? out->data : "";
+
+	if (o->in_place)
+		return fs_write_atomic(path, data, out->len, mode);
+	if (o->output_path)
+		return fs_write_atomic(o->output_path, data, out->len, mode);
+	if (fs_write_fd(1, data, out->len) < 0)
+		return err_prefix("standard output");
+	return 0;
+}
+
+/* ---- encryption ------------------------------------------------------- */
+
+static const char *flag_or_env(const char *flag, const char *env)
+{
+	const char *v = flag && *flag ? flag : getenv(env);
+
+	return v && *v ? v : NULL;
+}
+
+static int cli_keys(const struct sops_file_opts *o, struct sops_metadata *md,
+		    bool *given)
+{
+	const char *age = flag_or_env(o->age, "SOPS_AGE_RECIPIENTS");
+	const char *akv = flag_or_env(o->azure_kv, "SOPS_AZURE_KEYVAULT_URLS");
+
+	*given = age || akv;
+	if (!*given)
+		return 0;
+	if (sops_metadata_add_group(md) < 0 ||
+	    (age && sops_keys_add_text(&md->groups[0], "age", age) < 0) ||
+	    (akv && sops_keys_add_text(&md->groups[0], "azure_kv", akv) < 0))
+		return -1;
+	return 0;
+}
+
+/* The rule: a flag overrides the same field of the config rule; two
+ * different ones conflict. */
+static int pick_rule(const struct sops_file_opts *o,
+		     const struct sops_creation_rule *cr, struct sops_rule *r)
+{
+	int k;
+
+	for (k = 1; k < SOPS_RULE_COUNT; k++) {
+		if (!o->rules[k])
+			continue;
+		if (cr->rule.kind != SOPS_RULE_NONE && (int)cr->rule.kind != k)
+			return err_set(EXIT_USAGE, "--%s conflicts with %s in "
+				       ".sops.yaml: give one selector",
+				       sops_rule_name(k), sops_rule_name(cr->rule.kind));
+		return sops_rule_set(r, (enum sops_rule_kind)k, o->rules[k]);
+	}
+	return sops_rule_set(r, cr->rule.kind, cr->rule.value);
+}
+
+struct enc_ctx {
+	struct sops_config cfg;
+	struct sops_creation_rule cr;
+	struct sops_metadata cli;
+	struct sops_rule rule;
+};
+
+static void enc_ctx_free(struct enc_ctx *c)
+{
+	sops_config_free(&c->cfg);
+	sops_creation_rule_free(&c->cr);
+	sops_metadata_free(&c->cli);
+	sops_rule_free(&c->rule);
+}
+
+static int enc_setup(const char *path, const struct sops_file_opts *o,
+		     struct enc_ctx *c, struct sops_encrypt_opts *eo)
+{
+	bool given;
+	int m = 0;
+
+	if (sops_config_load(o->config, &c->cfg) < 0 ||
+	    cli_keys(o, &c->cli, &given) < 0)
+		return -1;
+	if (c->cfg.path) {
+		m = sops_config_match(&c->cfg, is_stdin(path) ? NULL : path,
+				      &c->cr);
+		if (m < 0 && !given)
+			return -1;
+		if (m < 0)
+			err_clear();
+	}
+	if (pick_rule(o, &c->cr, &c->rule) < 0)
+		return -1;
+	eo->in_fmt = in_format(o, path);
+	eo->out_fmt = out_format(o, eo->in_fmt);
+	eo->path = path;
+	eo->indent = indent_for(&c->cfg, eo->out_fmt);
+	eo->rule = &c->rule;
+	eo->mac_only_encrypted = o->mac_only_encrypted ||
+				 c->cr.mac_only_encrypted;
+	eo->keys = given ? &c->cli : &c->cr.keys;
+	return 0;
+}
+
+int sops_file_encrypt(const char *path, const struct sops_file_opts *o)
+{
+	struct sops_encrypt_opts eo;
+	struct enc_ctx c;
+	struct buf in, out = BUF_INIT;
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&eo, 0, sizeof(eo));
+	buf_init_secret(&in);
+	if (sops_file_opts_check(o, path) < 0 || fs_read_all(path, &in) < 0 ||
+	    enc_setup(path, o, &c, &eo) < 0)
+		goto out;
+	log_at(2, "encrypting %s (%s)", is_stdin(path) ? "standard input" : path,
+	       sops_format_name(eo.in_fmt));
+	if (sops_encrypt(in.data ? in.data : "", in.len, &eo, &out) < 0 ||
+	    write_result(path, o, &out, FS_KEEP_MODE) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
+		err_prefix("%s", path);
+	enc_ctx_free(&c);
+	buf_free(&in);
+	buf_free(&out);
+	return rc;
+}
+
+/* ---- decryption ------------------------------------------------------- */
+
+static int emit_decrypted(struct sops_docs *docs, const struct sops_file_opts *o,
+			  enum sops_format of, int indent, struct buf *out)
+{
+	if (o->extract)
+		return sops_extract(docs, o->extract, of, indent, out);
+	return sops_store_emit(of, docs, indent, out);
+}
+
+int sops_file_decrypt(const char *path, const struct sops_file_opts *o)
+{
+	struct sops_decrypt_opts d;
+	struct sops_config cfg;
+	struct sops_docs docs = { 0 };
+	struct buf in = BUF_INIT, out;
+	int rc = -1;
+
+	memset(&d, 0, sizeof(d));
+	memset(&cfg, 0, sizeof(cfg));
+	buf_init_secret(&out);
+	if (sops_file_opts_check(o, path) < 0 || fs_read_all(path, &in) < 0 ||
+	    sops_config_load(o->config, &cfg) < 0)
+		goto out;
+	d.in_fmt = in_format(o, path);
+	d.out_fmt = out_format(o, d.in_fmt);
+	d.indent = indent_for(&cfg, d.out_fmt);
+	d.ignore_mac = o->ignore_mac;
+	d.path = path;
+	log_at(2, "decrypting %s", is_stdin(path) ? "standard input" : path);
+	if (sops_decrypt_docs(in.data ? in.data : "", in.len, &d, &docs) < 0 ||
+	    emit_decrypted(&docs, o, d.out_fmt, d.indent, &out) < 0 ||
+	    write_result(path, o, &out, 0600) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
+		err_prefix("%s", path);
+	sops_docs_free(&docs);
+	sops_config_free(&cfg);
+	buf_free(&in);
+	buf_free(&out);
+	return rc;
+}
+
+/* ---- --extract ---------------------------------------------------------- */
+
+static const struct sops_node *step(const struct sops_node *n, const char **p)
+{
+	const char *s = *p;
+	size_t i;
+
+	if (*s != '[')
+		return NULL;
+	s++;
+	if (*s == '"') {
+		const char *e = strchr(s + 1, '"');
+
+		if (!e || e[1] != ']')
+			return NULL;
+		*p = e + 2;
+		for (i = 0; n->kind == SOPS_MAP && i < n->n; i++)
+			if (n->items[i].key && n->items[i].key_len ==
+			    (size_t)(e - s - 1) &&
+			    !memcmp(n->items[i].key, s + 1, (size_t)(e - s - 1)))
+				return n->items[i].val;
+		return NULL;
+	}
+	if (isdigit((unsigned char)*s)) {
+		char *e;
+		unsigned long idx = strtoul(s, &e, 10), k = 0;
+
+		if (*e != ']' || n->kind != SOPS_SEQ)
+			return NULL;
+		*p = e + 1;
+		for (i = 0; i < n->n; i++)
+			if (n->items[i].val->kind != SOPS_COMMENT && k++ == idx)
+				return n->items[i].val;
+	}
+	return NULL;
+}
+
+int sops_extract(const struct sops_docs *docs, const char *path,
+		 enum sops_format f, int indent, struct buf *out)
+{
+	const struct sops_node *n = docs->n ? docs->doc[0] : NULL;
+	const char *p = path;
+	struct sops_docs one;
+	struct sops_node *copy;
+	int rc;
+
+	while (n && *p)
+		n = step(n, &p);
+	if (!n || *p)
+		return err_set(EXIT_USAGE, "--extract '%s': no such value (use "
+			       "the form '[\"key\"][0]')", path);
+	if (n->kind == SOPS_SCALAR)
+		return buf_append(out, n->text, n->len);
+	copy = sops_node_copy(n, NULL);
+	if (!copy)
+		return -1;
+	if (copy->kind != SOPS_MAP)
+		f = SOPS_FMT_JSON;
+	memset(&one, 0, sizeof(one));
+	if (sops_docs_push(&one, copy) < 0)
+		return -1;
+	rc = sops_store_emit(f == SOPS_FMT_BINARY || f == SOPS_FMT_DOTENV ?
+			     SOPS_FMT_YAML : f, &one, indent, out);
+	sops_docs_free(&one);
+	return rc;
+}
