@@ -183,7 +183,15 @@ async function applyFault(ctx, req, res, op) {
     return true;
   }
   // reset: no answer at all
-  req.raw.socket.resetAndDestroy ? req.raw.socket.resetAndDestroy() : req.raw.socket.destroy();
+  // reset: no answer at all; the connection is closed under the client (RST when possible)
+  const sock = req.raw.socket;
+  const tcp = sock._parent || sock._handle && sock._handle._parentWrap;
+  try {
+    if (tcp && typeof tcp.resetAndDestroy === 'function') tcp.resetAndDestroy();
+    else sock.destroy();
+  } catch (e) {
+    sock.destroy();
+  }
   return true;
 }
 
