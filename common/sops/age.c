@@ -10,7 +10,7 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 
-#include "sops/b64.h"
+#include "util/b64.h"
 #include "sops/bech32.h"
 #include "util/err.h"
 #include "util/log.h"

@@ -9,7 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "sops/b64.h"
+#include "util/b64.h"
 #include "util/err.h"
 
 #define ENC_PREFIX "ENC[AES256_GCM,data:"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sops/b64.h"
+#include "util/b64.h"
 #include "sops/cipher.h"
 #include "util/err.h"
 

@@ -14,7 +14,7 @@
 
 #include <yaml.h>
 
-#include "sops/b64.h"
+#include "util/b64.h"
 #include "util/err.h"
 
 struct pending {

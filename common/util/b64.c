@@ -1,4 +1,4 @@
-#include "sops/b64.h"
+#include "util/b64.h"
 
 #include <string.h>
 
@@ -92,6 +92,35 @@ int b64_decode(const char *in, size_t n, enum b64_variant v,
 	}
 	if (acc != 0)
 		return -1;	/* non-zero unused bits: not canonical */
+	*outlen = o;
+	return 0;
+}
+
+int b64_decode_loose(const char *in, size_t n, unsigned char *out,
+		     size_t *outlen)
+{
+	size_t i, o = 0;
+	unsigned acc = 0;
+	int bits = 0, d;
+
+	for (i = 0; i < n; i++) {
+		char c = in[i];
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '=')
+			continue;
+		d = val(c, c == '-' || c == '_' ? B64_URL_RAW : B64_STD);
+		if (d < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	if (bits >= 6)
+		return -1;
 	*outlen = o;
 	return 0;
 }
