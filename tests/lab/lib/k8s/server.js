@@ -5,10 +5,13 @@ const E = require('./errors');
 const R = require('./resources');
 const { sendJson, sendText, describe } = require('../http');
 const { discover } = require('./discovery');
+const { openapi } = require('./openapi');
 const { authorize } = require('./rbac');
 const { toTable, wantsTable } = require('./table');
 const { serveWatch } = require('./watch');
 const reviews = require('./reviews');
+const protobuf = require('./protobuf');
+const YAML = require('yaml');
 
 // Parses /api/v1/... and /apis/G/V/... into {res, namespace, name, subresource}.
 function parseResourcePath(path) {
@@ -65,6 +68,14 @@ function contentType(req) {
 
 function parseBody(req) {
   const type = contentType(req);
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    try { return protobuf.decode(req.body); } catch (e) {
+      throw E.unsupportedMediaType(type, ['application/json', 'application/yaml']);
+    }
+  }
+  if (type === 'application/yaml') {
+    try { return YAML.parse(req.text()); } catch (e) { throw E.badRequest(`error decoding YAML: ${e.message}`); }
+  }
   if (type !== 'application/json' && type !== '*/*') {
     throw E.unsupportedMediaType(type, ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   }
@@ -99,7 +110,7 @@ function createFrontend(k8s) {
     const wellKnown = { '/.well-known/openid-configuration': () => k8s.oidcDiscovery(), '/openid/v1/jwks': () => k8s.issuer.jwks() };
     const probes = ['/healthz', '/livez', '/readyz'];
     const doc = wellKnown[req.path] ? wellKnown[req.path] : null;
-    const disc = doc ? null : discover(req.path, k8s.hostport);
+    const disc = doc ? null : (discover(req.path, k8s.hostport) ?? openapi(req.path));
     if (!doc && disc === undefined && !probes.includes(req.path)) throw E.notFoundPath();
     if (!authorize(store, user, { verb: 'get', path: req.path })) throw E.forbidden(user.name, { verb: 'get', path: req.path });
     counters.inc(doc ? 'k8s.oidc' : 'k8s.discovery');
