@@ -45,7 +45,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 .PHONY: all check unit integration lab-test demo bench asan valgrind fuzz fuzz-build fuzz-smoke \
-        install uninstall clean deps man completions
+        install uninstall clean deps man completions dist
 all: $(PLUGIN_BIN)
 
 $(BUILD)/common/version.o: CPPFLAGS += -DFWI_VERSION='"$(VERSION)"' \
@@ -164,6 +164,12 @@ install: all man
 	    || exit 1; done
 	install -m 0644 $(BUILD)/man/*.1 $(DESTDIR)$(MANDIR)/
 
+# Release archives and krew manifests (krew/dist.sh): DIST=dist,
+# RELEASE_URL=https://.../releases/download/vX.Y.Z, HOMEPAGE=https://...
+DIST ?= dist
+dist: all
+	@krew/dist.sh $(VERSION) $(DIST) "$(RELEASE_URL)" "$(HOMEPAGE)"
+
 uninstall:
 	for p in $(PLUGINS); do rm -f $(DESTDIR)$(BINDIR)/kubectl-$$p \
 	    $(DESTDIR)$(BINDIR)/kubectl_complete-$$p \
@@ -171,6 +177,6 @@ uninstall:
 	    $(DESTDIR)$(FISHCOMPDIR)/kubectl-$$p.fish $(DESTDIR)$(MANDIR)/kubectl-$$p*.1; done
 
 clean:
-	rm -rf build build-asan build-fuzz bin .git-commit-stamp
+	rm -rf build build-asan build-fuzz bin dist .git-commit-stamp
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
