@@ -1,0 +1,18 @@
+/*
+ * decrypt.h - local decryption of the manifests for --decrypt (decrypt.c).
+ */
+#ifndef PLUGINS_SOPSVERIFY_DECRYPT_H
+#define PLUGINS_SOPSVERIFY_DECRYPT_H
+
+#include "verify.h"
+
+/*
+ * Decrypts every manifest (age identities from SOPS_AGE_KEY /
+ * SOPS_AGE_KEY_FILE, Azure Key Vault with the Azure credential chain) and
+ * keeps each key's plaintext in a secret buffer.  A manifest that cannot be
+ * decrypted keeps the reason in fixed_error (its verdict will be ERROR).
+ * Returns 0, or -1 only when out of memory.
+ */
+int vs_decrypt_all(struct vs_set *set);
+
+#endif
