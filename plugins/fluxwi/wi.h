@@ -1,0 +1,61 @@
+/*
+ * wi.h - what the fluxwi subcommands share: the workload identity names,
+ * the identity to wire (from flags or Azure Resource Manager), the cluster
+ * connection and small JSON accessors.
+ */
+#ifndef PLUGINS_FLUXWI_WI_H
+#define PLUGINS_FLUXWI_WI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "fluxwi.h"
+#include "kube/client.h"
+
+#define WI_CLIENT_ID "azure.workload.identity/client-id"
+#define WI_TENANT_ID "azure.workload.identity/tenant-id"
+#define WI_USE "azure.workload.identity/use"
+#define WI_AUDIENCE "api://AzureADTokenExchange"
+#define WI_RESTARTED_AT "kubectl.kubernetes.io/restartedAt"
+#define WI_FIELD_MANAGER "fluxwi"
+#define WI_WEBHOOK_NAME "mutation.azure-workload-identity.io"
+
+/* The identity to wire: client and tenant IDs (tenant may be empty). */
+struct wi_ids {
+	char client_id[64];
+	char tenant_id[64];
+	char principal_id[64];		/* from --identity, else "" */
+	char name[128];			/* from --identity, else "" */
+	char resource_group[128];	/* from --identity, else "" */
+};
+
+/* True for a GUID in its 8-4-4-4-12 hex spelling. */
+bool wi_is_guid(const char *s);
+
+/*
+ * The identity from --client-id/--tenant-id, or --identity (looked up
+ * through Azure Resource Manager; flags given as well must agree).
+ * `need_client`: a client ID is required.  0 or -1 with err_set().
+ */
+int wi_resolve_ids(const struct cli_ctx *ctx, const struct fluxwi_args *a,
+		   bool need_client, struct wi_ids *out);
+
+/* The name and resource group of an ARM resource ID (for messages and
+ * commands); empty strings when the ID has another shape. */
+void wi_split_identity(const char *id, struct wi_ids *out);
+
+/* Opens the cluster connection from the global flags. */
+int wi_client_open(const struct cli_ctx *ctx, struct kube_client **kc);
+
+/* obj.a.b... as a string (NULL when absent or not a string); the path is
+ * a NULL-terminated list of member names. */
+const char *wi_str(const cJSON *obj, ...);
+/* obj.a.b... (any type) or NULL. */
+const cJSON *wi_get(const cJSON *obj, ...);
+
+/* The -o value, or `def`. */
+const char *wi_output(const struct cli_ctx *ctx, const char *def);
+
+#endif
