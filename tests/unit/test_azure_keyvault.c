@@ -1,0 +1,131 @@
+/* test_azure_keyvault.c - key URLs, key bundles, local-use rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "azure/keyvault.h"
+
+static void urls(void **state)
+{
+	struct az_kv_ref r;
+	char s[700];
+
+	(void)state;
+	assert_int_equal(az_kv_parse_url(" https://kv.vault.azure.net/keys/"
+					 "sops-key/0123abcd \n", &r), 0);
+	assert_string_equal(r.vault_url, "https://kv.vault.azure.net");
+	assert_string_equal(r.name, "sops-key");
+	assert_string_equal(r.version, "0123abcd");
+	az_kv_ref_string(&r, s, sizeof(s));
+	assert_string_equal(s, "https://kv.vault.azure.net/keys/sops-key/"
+			    "0123abcd");
+	assert_int_equal(az_kv_parse_url("https://kv.vault.azure.net/keys/k",
+					 &r), 0);
+	assert_string_equal(r.version, "");
+	assert_int_equal(az_kv_parse_url("https://kv.vault.azure.net/keys/k/",
+					 &r), 0);
+	assert_string_equal(r.name, "k");
+	assert_string_equal(r.version, "");
+	assert_int_equal(az_kv_parse_url("https://127.0.0.1:8443/keys/k/v1/",
+					 &r), 0);
+	assert_string_equal(r.vault_url, "https://127.0.0.1:8443");
+	assert_string_equal(r.version, "v1");
+	assert_int_equal(az_kv_parse_url("http://kv.vault.azure.net/keys/k",
+					 &r), -1);
+	assert_int_equal(az_kv_parse_url("https://kv.vault.azure.net/secrets/k",
+					 &r), -1);
+	assert_int_equal(az_kv_parse_url("https://kv.vault.azure.net/keys/",
+					 &r), -1);
+	assert_int_equal(az_kv_parse_url("https://kv.vault.azure.net/keys/k/v/x",
+					 &r), -1);
+	assert_int_equal(az_kv_parse_url("https:///keys/k", &r), -1);
+	assert_int_equal(az_kv_parse_url("https://kv/keys/a b", &r), -1);
+}
+
+/* An RSA-2048 public key in JWK form (n, e) made for this test. */
+static char *bundle(const char *kty, const char *ops, const char *attrs)
+{
+	static const char n[] =
+		"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1Wl"
+		"UzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDpre"
+		"cbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_"
+		"7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBI"
+		"Y2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU"
+		"7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw";
+	char *s = malloc(2048);
+
+	snprintf(s, 2048, "{\"key\":{\"kid\":\"https://kv.vault.azure.net/keys"
+		 "/k/0f1e2d\",\"kty\":\"%s\",\"key_ops\":[%s],\"n\":\"%s\","
+		 "\"e\":\"AQAB\"},\"attributes\":{%s}}", kty, ops, n, attrs);
+	return s;
+}
+
+static void key_bundles(void **state)
+{
+	struct az_kv_key k;
+	char *b = bundle("RSA-HSM", "\"encrypt\",\"decrypt\",\"wrapKey\"",
+			 "\"enabled\":true,\"nbf\":1000");
+	char attrs[100];
+
+	(void)state;
+	assert_int_equal(az_kv_key_from_json(b, &k), 0);
+	assert_string_equal(k.version, "0f1e2d");
+	assert_string_equal(k.kty, "RSA-HSM");
+	assert_true(k.enabled);
+	assert_int_equal(k.nbf, 1000);
+	assert_int_equal(k.ops, 1u << AZ_KV_ENCRYPT | 1u << AZ_KV_DECRYPT |
+					1u << AZ_KV_WRAP);
+	assert_int_equal(EVP_PKEY_get_bits(k.pkey), 2048);
+	assert_int_equal(az_kv_key_usable_locally(&k), 0);
+	az_kv_key_free(&k);
+	free(b);
+	/* expired, not yet valid, no encrypt: no local wrapping */
+	snprintf(attrs, sizeof(attrs), "\"enabled\":true,\"exp\":%lld",
+		 (long long)time(NULL) - 10);
+	b = bundle("RSA", "\"encrypt\"", attrs);
+	assert_int_equal(az_kv_key_from_json(b, &k), 0);
+	assert_int_equal(az_kv_key_usable_locally(&k), -1);
+	az_kv_key_free(&k);
+	free(b);
+	snprintf(attrs, sizeof(attrs), "\"nbf\":%lld",
+		 (long long)time(NULL) + 100);
+	b = bundle("RSA", "\"encrypt\"", attrs);
+	assert_int_equal(az_kv_key_from_json(b, &k), 0);
+	assert_int_equal(az_kv_key_usable_locally(&k), -1);
+	az_kv_key_free(&k);
+	free(b);
+	b = bundle("RSA", "\"decrypt\"", "\"enabled\":false");
+	assert_int_equal(az_kv_key_from_json(b, &k), 0);
+	assert_false(k.enabled);
+	assert_int_equal(az_kv_key_usable_locally(&k), -1);
+	az_kv_key_free(&k);
+	free(b);
+	b = bundle("EC", "\"sign\"", "");
+	assert_int_equal(az_kv_key_from_json(b, &k), -1);
+	free(b);
+	assert_int_equal(az_kv_key_from_json("{}", &k), -1);
+}
+
+static void op_names(void **state)
+{
+	(void)state;
+	assert_string_equal(az_kv_op_name(AZ_KV_ENCRYPT), "encrypt");
+	assert_string_equal(az_kv_op_name(AZ_KV_UNWRAP), "unwrapkey");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(urls),
+		cmocka_unit_test(key_bundles),
+		cmocka_unit_test(op_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
