@@ -55,6 +55,26 @@ const char *wi_str(const cJSON *obj, ...);
 /* obj.a.b... (any type) or NULL. */
 const cJSON *wi_get(const cJSON *obj, ...);
 
+/* The issuer from the API server's /.well-known/openid-configuration. */
+int wi_issuer_from_discovery(struct kube_client *kc, char **issuer);
+
+/* Discovery, else the iss claim of a TokenRequest token; *source says
+ * which ("discovery", "token").  *issuer is a new string. */
+int wi_find_issuer(struct kube_client *kc, const char *ns, const char *sa,
+		   char **issuer, const char **source);
+
+/* A TokenRequest token for ns/sa with the workload identity audience,
+ * and its (unverified) claims.  Free the token with wi_token_free(). */
+int wi_controller_token(struct kube_client *kc, const char *ns,
+			const char *sa, char **token, cJSON **claims);
+void wi_token_free(char *token);
+
+/* The `az identity federated-credential create` command line (with
+ * placeholders for what `id` lacks).  0, or -1 when it does not fit. */
+int wi_fic_command(char *out, size_t size, const char *issuer,
+		   const char *subject, const struct wi_ids *id,
+		   const char *fic_name);
+
 /* The -o value, or `def`. */
 const char *wi_output(const struct cli_ctx *ctx, const char *def);
 
