@@ -208,22 +208,37 @@ static void clean_spec_path(const char *p, char *out, size_t size)
 		out[--n] = '\0';
 }
 
+/* Without a repository top: the file lies under a directory sequence
+ * equal to spec.path somewhere in its real path. */
+static bool covers_segment(const char *rfile, const char *sp)
+{
+	char want[PATH_MAX + 2];
+
+	if (!sp[0])
+		return false;
+	snprintf(want, sizeof(want), "/%s/", sp);
+	return strstr(rfile, want) != NULL;
+}
+
 bool vs_ks_covers_path(const cJSON *ks, const char *root, const char *file)
 {
 	char rroot[PATH_MAX], rfile[PATH_MAX], sp[PATH_MAX], want[PATH_MAX * 2];
 	const char *path = str_at(cJSON_GetObjectItemCaseSensitive(ks, "spec"),
 				  "path", NULL);
-	size_t n;
 
-	if (!realpath(root, rroot) || !realpath(file, rfile))
+	if (!realpath(file, rfile))
 		return false;
 	clean_spec_path(path, sp, sizeof(sp));
-	snprintf(want, sizeof(want), "%s%s%s/", rroot,
-		 sp[0] && strcmp(rroot, "/") != 0 ? "/" : "", sp);
-	if (strcmp(rroot, "/") == 0 && !sp[0])
-		snprintf(want, sizeof(want), "/");
-	n = strlen(want);
-	return strncmp(rfile, want, n) == 0;
+	if (!root)
+		return covers_segment(rfile, sp);
+	if (!realpath(root, rroot))
+		return false;
+	if (strcmp(rroot, "/") == 0)
+		snprintf(want, sizeof(want), "/%s%s", sp, sp[0] ? "/" : "");
+	else
+		snprintf(want, sizeof(want), "%s/%s%s", rroot, sp,
+			 sp[0] ? "/" : "");
+	return strncmp(rfile, want, strlen(want)) == 0;
 }
 
 static bool mentions(const char *msg, const char *const *words)
@@ -274,6 +289,13 @@ int vs_advise(struct vs_secret *s)
 		return set_step(s, "add 'decryption: {provider: sops}' to the "
 				"spec of Kustomization %s (namespace %s), "
 				"then reconcile it", o->name, o->namespace);
+	if (!ready && o->ready_message &&
+	    strstr(o->ready_message, "no age identity"))
+		return set_step(s, "the controller has no age identity: put "
+				"the key in a Secret entry named *.agekey and "
+				"name that Secret in spec.decryption.secretRef "
+				"of Kustomization %s (namespace %s)",
+				o->name, o->namespace);
 	if (!ready && mentions(o->ready_message, DECRYPT_WORDS))
 		return set_step(s, "the controller cannot decrypt: check its "
 				"identity chain with 'kubectl fluxwi check' "

@@ -373,6 +373,31 @@ static bool is_remote(const char *res)
 	       strncmp(res, "git@", 4) == 0;
 }
 
+static int walk_subdirs(struct walker *w, const char *dir, int depth)
+{
+	struct dirent **ents;
+	int n = scandir(dir, &ents, NULL, alphasort), rc = 0;
+
+	if (n < 0)
+		return err_set(EXIT_USAGE, "%s: %s", dir, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		char *p = NULL;
+		struct stat st;
+
+		if (rc == 0 && ents[i]->d_name[0] != '.') {
+			p = join(dir, ents[i]->d_name);
+			if (!p)
+				rc = -1;
+			else if (stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+				rc = walk(w, p, NULL, depth + 1, false);
+		}
+		free(p);
+		free(ents[i]);
+	}
+	free(ents);
+	return rc;
+}
+
 static int walk_kustomization(struct walker *w, const char *dir,
 			      const char *kzfile, const char *ns, int depth)
 {
@@ -402,7 +427,10 @@ static int walk_kustomization(struct walker *w, const char *dir,
 			break;
 	}
 	cJSON_Delete(kz);
-	return rc;
+	/* Sub-directories it does not list are no part of its build, but
+	 * another Flux Kustomization may apply them (spec.path): walk them
+	 * on their own.  Files it does not list are applied by nobody. */
+	return rc < 0 ? rc : walk_subdirs(w, dir, depth);
 }
 
 static int walk_plain_dir(struct walker *w, const char *dir, const char *ns,

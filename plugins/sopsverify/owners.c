@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "util/err.h"
 #include "util/log.h"
@@ -47,9 +46,7 @@ int vs_repo_root(const char *file, char *out, size_t size)
 			break;
 		*slash = '\0';
 	}
-	if (!getcwd(out, size))
-		return -1;
-	return 0;
+	return -1;
 }
 
 static bool inventory_lists(const cJSON *ks, const struct vs_secret *s)
@@ -80,6 +77,7 @@ static const cJSON *find_owner(const cJSON *items, const struct vs_secret *s,
 {
 	const cJSON *ks, *best = NULL;
 	char root[PATH_MAX];
+	bool have_root;
 
 	cJSON_ArrayForEach(ks, items) {
 		if (inventory_lists(ks, s)) {
@@ -87,10 +85,9 @@ static const cJSON *find_owner(const cJSON *items, const struct vs_secret *s,
 			return ks;
 		}
 	}
-	if (vs_repo_root(s->file, root, sizeof(root)) < 0)
-		return NULL;
+	have_root = vs_repo_root(s->file, root, sizeof(root)) == 0;
 	cJSON_ArrayForEach(ks, items) {
-		if (vs_ks_covers_path(ks, root, s->file) &&
+		if (vs_ks_covers_path(ks, have_root ? root : NULL, s->file) &&
 		    (!best || spec_path_len(ks) > spec_path_len(best)))
 			best = ks;
 	}

@@ -11,8 +11,8 @@
 #include "cluster.h"
 #include "verify.h"
 
-/* The top of the git repository holding file (a directory with .git), else
- * the current directory.  Returns 0 or -1. */
+/* The top of the git repository holding file (a directory with .git).
+ * Returns 0, or -1 when the file is in no repository. */
 int vs_repo_root(const char *file, char *out, size_t size);
 
 /*

@@ -52,13 +52,15 @@ static void print_ready_message(FILE *out, const char *label, const char *msg)
 	while (*p && lines < MSG_LINES) {
 		size_t n = strcspn(p, "\n");
 
-		fprintf(out, "%s%.*s%s\n", lines ? "      " : "",
-			(int)(n > MSG_WIDTH ? MSG_WIDTH : n), p,
-			n > MSG_WIDTH ? "..." : "");
+		if (n > 0 || lines == 0) {
+			fprintf(out, "%s%.*s%s\n", lines ? "      " : "",
+				(int)(n > MSG_WIDTH ? MSG_WIDTH : n), p,
+				n > MSG_WIDTH ? "..." : "");
+			lines++;
+		}
 		p += n;
 		if (*p == '\n')
 			p++;
-		lines++;
 	}
 	if (*p)
 		fprintf(out, "      ...\n");
@@ -71,7 +73,9 @@ static void print_owner(FILE *out, const struct vs_owner *o)
 		or_dash(o->ready_status), o->ready_reason ? " " : "",
 		o->ready_reason ? o->ready_reason : "",
 		o->has_sops ? "sops" : "not set");
-	print_ready_message(out, "message: ", o->ready_message);
+	/* the named Kustomization's message is already at the top */
+	if (strcmp(o->via, "--kustomization") != 0)
+		print_ready_message(out, "message: ", o->ready_message);
 }
 
 static void print_explanations(FILE *out, const struct vs_set *set)

@@ -43,7 +43,7 @@ static void discovery(void **state)
 
 	(void)state;
 	assert_int_equal(vs_discover(&set, paths, 1), 0);
-	assert_int_equal(set.n, 6);
+	assert_int_equal(set.n, 7);
 	/* kustomization.yaml namespace: applies, the outer one wins */
 	s = find(&set, "one");
 	assert_non_null(s);
@@ -60,7 +60,10 @@ static void discovery(void **state)
 	assert_true(has_key(s, "token", true));
 	assert_true(has_key(s, "extra", true));
 	assert_string_equal(find(&set, "three")->namespace, "team-a");
-	/* not listed by the kustomization: not applied, not verified */
+	/* a sub-directory it does not list: walked on its own (another
+	 * Flux Kustomization may apply it), with its own namespace */
+	assert_string_equal(find(&set, "delta")->namespace, "own");
+	/* a file it does not list: not applied, not verified */
 	assert_null(find(&set, "unlisted"));
 	/* loose files: own namespace or none */
 	assert_string_equal(find(&set, "alpha")->namespace, "x");
@@ -198,6 +201,9 @@ static void inventory_and_owner(void **state)
 	assert_true(vs_ks_covers_path(ks, ".", FIX "/apps/sub/s.yaml"));
 	assert_false(vs_ks_covers_path(ks, ".", FIX "/loose/a.yaml"));
 	assert_false(vs_ks_covers_path(ks, "tests", FIX "/apps/secrets.yaml"));
+	/* no repository top known: spec.path as a run of directories */
+	assert_true(vs_ks_covers_path(ks, NULL, FIX "/apps/sub/s.yaml"));
+	assert_false(vs_ks_covers_path(ks, NULL, FIX "/loose/a.yaml"));
 	cJSON_Delete(ks);
 }
 
