@@ -53,29 +53,63 @@ function unwrap(buf) {
   };
 }
 
-function boundObjectRef(buf) {
-  const names = { 1: 'kind', 2: 'apiVersion', 3: 'name', 4: 'uid' };
-  const ref = {};
-  for (const f of fields(buf)) if (names[f.field]) ref[names[f.field]] = str(f);
-  return ref;
+// Schemas: field number -> [jsonName, type]; type is 'string', 'bool', 'int',
+// 'strings' (repeated), 'map' (string->string), 'bytesmap' (string->base64),
+// a nested schema object, or [schema] for a repeated message.
+const OBJECT_META = {
+  1: ['name', 'string'], 2: ['generateName', 'string'], 3: ['namespace', 'string'], 5: ['uid', 'string'],
+  6: ['resourceVersion', 'string'], 11: ['labels', 'map'], 12: ['annotations', 'map'], 14: ['finalizers', 'strings'],
+};
+const OBJECT_REF = { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'], 5: ['apiVersion', 'string'] };
+const SCHEMAS = {
+  TokenRequest: { 1: ['metadata', OBJECT_META], 2: ['spec', {
+    1: ['audiences', 'strings'], 4: ['expirationSeconds', 'int'],
+    3: ['boundObjectRef', { 1: ['kind', 'string'], 2: ['apiVersion', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'] }],
+  }] },
+  Namespace: { 1: ['metadata', OBJECT_META], 2: ['spec', { 1: ['finalizers', 'strings'] }] },
+  ServiceAccount: { 1: ['metadata', OBJECT_META], 2: ['secrets', [OBJECT_REF]], 3: ['imagePullSecrets', [{ 1: ['name', 'string'] }]], 4: ['automountServiceAccountToken', 'bool'] },
+  ConfigMap: { 1: ['metadata', OBJECT_META], 2: ['data', 'map'], 3: ['binaryData', 'bytesmap'], 4: ['immutable', 'bool'] },
+  Secret: { 1: ['metadata', OBJECT_META], 2: ['data', 'bytesmap'], 3: ['type', 'string'], 4: ['stringData', 'map'], 5: ['immutable', 'bool'] },
+  SelfSubjectAccessReview: { 1: ['metadata', OBJECT_META], 2: ['spec', {
+    1: ['resourceAttributes', { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] }],
+    2: ['nonResourceAttributes', { 1: ['path', 'string'], 2: ['verb', 'string'] }],
+  }] },
+  SelfSubjectReview: { 1: ['metadata', OBJECT_META] },
+};
+
+function mapEntry(buf, bytes) {
+  const f = fields(buf);
+  const k = f.find((x) => x.field === 1);
+  const v = f.find((x) => x.field === 2);
+  const value = v ? (bytes ? Buffer.from(v.value).toString('base64') : str(v)) : '';
+  return [k ? str(k) : '', value];
 }
 
-function tokenRequestSpec(buf) {
-  const spec = { audiences: [] };
+function decodeMessage(buf, schema) {
+  const out = {};
   for (const f of fields(buf)) {
-    if (f.field === 1) spec.audiences.push(str(f));
-    if (f.field === 4 && f.wire === 0) spec.expirationSeconds = Number(f.value);
-    if (f.field === 3) spec.boundObjectRef = boundObjectRef(f.value);
+    const spec = schema[f.field];
+    if (!spec) continue;
+    const [name, type] = spec;
+    if (type === 'string') out[name] = str(f);
+    else if (type === 'bool') out[name] = f.value !== 0n;
+    else if (type === 'int') out[name] = Number(f.value);
+    else if (type === 'strings') (out[name] ||= []).push(str(f));
+    else if (type === 'map' || type === 'bytesmap') {
+      const [k, v] = mapEntry(f.value, type === 'bytesmap');
+      (out[name] ||= {})[k] = v;
+    } else if (Array.isArray(type)) (out[name] ||= []).push(decodeMessage(f.value, type[0]));
+    else out[name] = decodeMessage(f.value, type);
   }
-  return spec;
+  return out;
 }
 
 // Decodes a protobuf request body into the JSON shape, for the kinds the lab reads.
 function decode(buf) {
   const { apiVersion, kind, raw } = unwrap(buf);
-  if (kind !== 'TokenRequest') throw new Error(`protobuf bodies of kind ${kind || '(none)'} are not supported by the lab`);
-  const spec = fields(raw).find((f) => f.field === 2);
-  return { apiVersion, kind, spec: spec ? tokenRequestSpec(spec.value) : {} };
+  const schema = SCHEMAS[kind];
+  if (!schema) throw new Error(`protobuf bodies of kind ${kind || '(none)'} are not supported by the lab`);
+  return { apiVersion, kind, ...decodeMessage(raw, schema) };
 }
 
 module.exports = { decode };
