@@ -350,7 +350,8 @@ static int bump_once(struct kube_client *kc, void *arg)
 		return -1;
 	if (b->round++ == 0) {
 		snprintf(patch, sizeof(patch), "{\"metadata\":{\"annotations\":"
-			 "{\"%s-interloper\":\"x\"}}}", b->key);
+			 "{\"%s-interloper\":\"%ld\"}}}", b->key,
+			 (long)getpid());
 		if (kube_patch(kc, &b->ref, KUBE_PATCH_MERGE, patch, NULL,
 			       NULL) < 0) {
 			cJSON_Delete(o);
