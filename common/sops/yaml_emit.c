@@ -58,26 +58,51 @@ static bool valid_utf8(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* The code point at s (valid UTF-8 assumed); *n gets its length. */
+static unsigned cp_at(const unsigned char *s, size_t left, size_t *n)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80 || left < 2) {
+		*n = 1;
+		return c;
+	}
+	if (c < 0xE0) {
+		*n = 2;
+		return (c & 0x1F) << 6 | (s[1] & 0x3F);
+	}
+	if (c < 0xF0 || left < 4) {
+		*n = left < 3 ? left : 3;
+		return *n < 3 ? 0xFFFD :
+		       (c & 0x0F) << 12 | (s[1] & 0x3F) << 6 | (s[2] & 0x3F);
+	}
+	*n = 4;
+	return (c & 0x07) << 18 | (s[1] & 0x3F) << 12 | (s[2] & 0x3F) << 6 |
+	       (s[3] & 0x3F);
+}
+
+/* Printable to YAML and not a line break other than \n (when allowed). */
+static bool cp_plain(unsigned cp, bool allow_nl)
+{
+	if (cp == '\n')
+		return allow_nl;
+	if (cp == '\t' || (cp >= 0x20 && cp <= 0x7E))
+		return true;
+	if (cp < 0xA0 || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF)
+		return false;
+	return (cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
+	       (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
 static bool has_ctl(const char *s, size_t n, bool allow_nl)
 {
-	size_t i;
+	size_t i = 0, l;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c < 0x20 && c != '\t' && !(allow_nl && c == '\n')) ||
-		    c == 0x7f)
+	while (i < n) {
+		if (!cp_plain(cp_at((const unsigned char *)s + i, n - i, &l),
+			      allow_nl))
 			return true;
-		/* U+0085, U+2028, U+2029 are line breaks to YAML */
-		if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0x85)
-			return true;
-		if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-		    ((unsigned char)s[i + 2] == 0xA8 ||
-		     (unsigned char)s[i + 2] == 0xA9))
-			return true;
-		if (c == 0xEF && i + 2 < n && (unsigned char)s[i + 1] == 0xBB &&
-		    (unsigned char)s[i + 2] == 0xBF)
-			return true;
+		i += l;
 	}
 	return false;
 }
@@ -107,39 +132,39 @@ static bool plain_ok(struct ye *e, const char *s, size_t n)
 	return t == SOPS_STR;
 }
 
+static int put_escape(struct ye *e, unsigned cp)
+{
+	switch (cp) {
+	case '"': return buf_puts(e->out, "\\\"");
+	case '\\': return buf_puts(e->out, "\\\\");
+	case '\n': return buf_puts(e->out, "\\n");
+	case '\t': return buf_puts(e->out, "\\t");
+	case '\r': return buf_puts(e->out, "\\r");
+	case 0x85: return buf_puts(e->out, "\\N");
+	case 0x2028: return buf_puts(e->out, "\\L");
+	case 0x2029: return buf_puts(e->out, "\\P");
+	}
+	if (cp < 0x100)
+		return buf_printf(e->out, "\\x%02x", cp);
+	if (cp < 0x10000)
+		return buf_printf(e->out, "\\u%04x", cp);
+	return buf_printf(e->out, "\\U%08x", cp);
+}
+
 static int put_double(struct ye *e, const char *s, size_t n)
 {
-	size_t i;
+	size_t i = 0, l;
 
 	if (buf_putc(e->out, '"') < 0)
 		return -1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int rc;
+	while (i < n) {
+		unsigned cp = cp_at((const unsigned char *)s + i, n - i, &l);
+		int rc = (cp == '"' || cp == '\\' || !cp_plain(cp, false)) ?
+			 put_escape(e, cp) : buf_append(e->out, s + i, l);
 
-		if (c == '"' || c == '\\')
-			rc = buf_printf(e->out, "\\%c", c);
-		else if (c == '\n')
-			rc = buf_puts(e->out, "\\n");
-		else if (c == '\t')
-			rc = buf_puts(e->out, "\\t");
-		else if (c == '\r')
-			rc = buf_puts(e->out, "\\r");
-		else if (c < 0x20 || c == 0x7f)
-			rc = buf_printf(e->out, "\\x%02x", c);
-		else if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0x85)
-			rc = buf_puts(e->out, "\\N"), i++;
-		else if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80 &&
-			 ((unsigned char)s[i + 2] & 0xFE) == 0xA8)
-			rc = buf_puts(e->out, (unsigned char)s[i + 2] == 0xA8 ?
-				      "\\L" : "\\P"), i += 2;
-		else if (c == 0xEF && i + 2 < n && (unsigned char)s[i + 1] == 0xBB &&
-			 (unsigned char)s[i + 2] == 0xBF)
-			rc = buf_puts(e->out, "\\uFEFF"), i += 2;
-		else
-			rc = buf_putc(e->out, (char)c);
 		if (rc < 0)
 			return -1;
+		i += l;
 	}
 	return buf_putc(e->out, '"');
 }

@@ -329,6 +329,21 @@ fail:
 	return NULL;
 }
 
+/* Comments before a sequence item belong to the sequence, except those
+ * indented deeper than its dash when the item is a block collection: they
+ * are the first lines of that collection. */
+static size_t lead_comments(struct yp *y, const yaml_event_t *ev, size_t col)
+{
+	size_t n = 0;
+
+	if (ev->type != YAML_MAPPING_START_EVENT &&
+	    ev->type != YAML_SEQUENCE_START_EVENT)
+		return y->npend;
+	while (n < y->npend && (y->pend[n].is_inline || y->pend[n].column <= col))
+		n++;
+	return n;
+}
+
 static struct sops_node *parse_sequence(struct yp *y, yaml_event_t *start)
 {
 	struct sops_node *s = sops_node_new(SOPS_SEQ);
@@ -348,7 +363,7 @@ static struct sops_node *parse_sequence(struct yp *y, yaml_event_t *start)
 				goto fail;
 			return s;
 		}
-		if (attach(y, s, y->npend) < 0 ||
+		if (attach(y, s, lead_comments(y, &ev, col)) < 0 ||
 		    sops_append(s, NULL, 0, parse_node(y, &ev)) < 0)
 			goto fail;
 	}
