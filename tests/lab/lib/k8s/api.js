@@ -88,15 +88,18 @@ function createApi({ store, admission = [], afterWrite = [] }) {
   // opts: {fieldManager, dryRun, user, managedAlready}
   async function create(res, ns, body, opts = {}) {
     const obj = normalize(res, ns, body);
-    if (!obj.metadata.name && obj.metadata.generateName) obj.metadata.name = obj.metadata.generateName + randomSuffix();
-    validate(res, obj);
+    const generated = !obj.metadata.name && obj.metadata.generateName;
+    validate(res, generated ? { ...obj, metadata: { ...obj.metadata, name: `${obj.metadata.generateName}x` } } : obj);
     checkNamespace(res, obj);
-    if (store.get(res, obj.metadata.namespace || '', obj.metadata.name)) throw E.alreadyExists(res, obj.metadata.name);
+    if (!generated && store.get(res, obj.metadata.namespace || '', obj.metadata.name)) throw E.alreadyExists(res, obj.metadata.name);
     if (res.subresources.includes('status') && res.plural !== 'namespaces') delete obj.status;
     applyDefaults(res, obj);
     initMetadata(res, obj);
+    // Mutating admission sees a generateName-only object without its final name, as in kube-apiserver.
     await admit(res, obj, 'CREATE', opts, null);
+    if (generated) obj.metadata.name = obj.metadata.generateName + randomSuffix();
     validate(res, obj);
+    if (generated && store.get(res, obj.metadata.namespace || '', obj.metadata.name)) throw E.alreadyExists(res, obj.metadata.name);
     if (!opts.managedAlready) M.trackUpdate(null, obj, { manager: opts.fieldManager, apiVersion: res.apiVersion });
     return finish(res, obj, null, opts);
   }

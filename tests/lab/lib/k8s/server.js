@@ -115,7 +115,7 @@ function createFrontend(k8s) {
     if (!authorize(store, user, { verb: 'get', path: req.path })) throw E.forbidden(user.name, { verb: 'get', path: req.path });
     counters.inc(doc ? 'k8s.oidc' : 'k8s.discovery');
     if (probes.includes(req.path)) { sendText(req.res, 200, 'ok'); return; }
-    if (disc === null) throw E.notFoundPath();
+    if (!doc && disc === null) throw E.notFoundPath();
     sendJson(req.res, 200, doc ? doc() : disc);
   }
 
