@@ -165,11 +165,13 @@ static int judge_namespace(struct kube_client *kc, struct vs_set *set,
 	int rc = 0;
 
 	if (kube_list(kc, &r, &lo, &items, NULL) < 0) {
-		char msg[ERR_MSG_MAX + 96];
+		char msg[2 * ERR_MSG_MAX + 96];
+		const char *hint = err_remedy();
 
-		snprintf(msg, sizeof(msg), "listing Secrets in %s: %s%s%s", ns,
-			 kube_last_reason(kc)[0] ? kube_last_reason(kc) : "",
-			 kube_last_reason(kc)[0] ? ": " : "", err_msg());
+		snprintf(msg, sizeof(msg), "listing Secrets in %s: %s%s%s%s%s",
+			 ns, kube_last_reason(kc)[0] ? kube_last_reason(kc) : "",
+			 kube_last_reason(kc)[0] ? ": " : "", err_msg(),
+			 hint && *hint ? "; " : "", hint ? hint : "");
 		err_clear();
 		for (size_t i = 0; i < set->n && rc == 0; i++)
 			if (strcmp(set->s[i].namespace, ns) == 0)

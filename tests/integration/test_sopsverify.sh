@@ -1,0 +1,207 @@
+# test_sopsverify.sh - kubectl sopsverify against the lab and its
+# kustomize-controller: the seed's flow (encrypt, commit, reconcile, verify
+# OK), then each way it breaks gives its verdict and exit 1.  No planted
+# value may appear in any output.
+source "$TOP/tests/integration/lib.sh"
+
+AGE_KEY=$TMP/age.key
+source "$TOP/tests/fixtures/sopsverify/lib.sh"
+new_age_key "$AGE_KEY"
+AGE_PUB=$(sed -n 's/^# public key: //p' "$AGE_KEY")
+PLANTED=(correct-horse-battery-staple demo-user rotated-planted-value-2
+         hand-edit-planted)
+NS=sops-workload-identity
+SECRET_FILE=gitops/aks/apps/secret.yaml
+ALL=$TMP/all-output.log
+
+# Runs a command and keeps everything it printed for the final search.
+sv() {
+    run "$@"
+    printf '%s\n%s\n' "$OUT" "$ERR" >>"$ALL"
+}
+reconcile() {
+    labctl reconcile "flux-system/$1" >"$TMP/reconcile.json" ||
+        fail "labctl reconcile $1"
+    cat "$TMP/reconcile.json" >>"$ALL"
+}
+ready_of() { grep -o '"ready": [a-z]*' "$TMP/reconcile.json"; }
+
+encrypt_with() {
+    sed "s/correct-horse-battery-staple/$1/" "$TMP/plain-secret.yaml" \
+        >"$SECRET_FILE"
+    sv kubectl-sopsenc -i --age "$AGE_PUB" "$SECRET_FILE"
+    expect_rc 0
+}
+
+set_decryption() {    # none | sops | sops-age
+    python3 - "$1" <<'EOF'
+import sys
+p = 'gitops/aks/apps.yaml'
+s = open(p).read()
+if '  decryption:' in s:
+    s = s[:s.index('  decryption:')]
+if sys.argv[1] != 'none':
+    s += '  decryption:\n    provider: sops\n'
+if sys.argv[1] == 'sops-age':
+    s += '    secretRef:\n      name: sops-age\n'
+open(p, 'w').write(s)
+EOF
+    reconcile flux-system
+    [[ $(ready_of) == '"ready": true' ]] || fail "flux-system did not apply"
+}
+
+lab_start
+cd "$LAB_REPO_DIR" || fail "no lab repository"
+cp "$SECRET_FILE" "$TMP/plain-secret.yaml"
+
+step "the seed's secret, encrypted with sops (age) and committed"
+encrypt_with correct-horse-battery-staple
+grep -q 'ENC\[AES256_GCM' "$SECRET_FILE" || fail "not encrypted"
+grep -q correct-horse "$SECRET_FILE" && fail "plaintext left in git"
+
+step "the controller cannot get the data key: MISSING, with its error"
+set_decryption sops
+reconcile apps
+expect_eq "$(ready_of)" '"ready": false' "apps Ready"
+sv kubectl-sopsverify .
+expect_rc 1
+expect_out "sample-secret   MISSING"
+expect_out "owner: Kustomization flux-system/apps (by path); Ready=False BuildFailed; decryption.provider: sops"
+expect_out "Failed to get the data key required to decrypt the SOPS file"
+expect_out "no age identity found"
+expect_out "next: "
+expect_out "1 Secret: 1 MISSING"
+
+step "the key given to the controller: the seed's flow verifies OK"
+cat >"$TMP/sops-age.yaml" <<EOF
+apiVersion: v1
+kind: Secret
+metadata:
+  name: sops-age
+  namespace: flux-system
+data:
+  age.agekey: $(base64 -w0 "$AGE_KEY")
+EOF
+kubectl apply -f "$TMP/sops-age.yaml" >/dev/null || fail "sops-age Secret"
+set_decryption sops-age
+reconcile apps
+expect_eq "$(ready_of)" '"ready": true' "apps Ready"
+sv kubectl-sopsverify .
+expect_rc 0
+expect_out "sample-secret   OK        2 keys present"
+sv kubectl-sopsverify gitops/aks/apps/secret.yaml -o json
+expect_rc 0
+expect_out '"ok": true'
+expect_out '"verdict": "OK"'
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
+expect_rc 0
+expect_out "2 keys, values equal"
+
+step "--kustomization: Ready, revisions, inventory"
+sv kubectl-sopsverify --kustomization apps
+expect_rc 0
+expect_out "Kustomization flux-system/apps: Ready=True ReconciliationSucceeded"
+expect_out "applied revision:  main@sha1:"
+expect_out "source revision:   main@sha1:"
+expect_out "(GitRepository flux-system/flux-system)"
+expect_no_out "not in the inventory"
+sv kubectl-sopsverify --kustomization apps -o json
+expect_out '"inInventory": true'
+expect_out '"lastAppliedRevision": "main@sha1:'
+
+step "a value changed in git, not reconciled yet: MISMATCH with --decrypt"
+encrypt_with rotated-planted-value-2
+sv kubectl-sopsverify .
+expect_rc 0
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -v 2
+expect_rc 1
+expect_out "sample-secret   MISMATCH   value differs: password (git "
+expect_out "owner: Kustomization flux-system/apps (by inventory)"
+expect_out "flux reconcile kustomization apps -n flux-system"
+reconcile apps
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
+expect_rc 0
+
+step "a live Secret edited by hand: MISMATCH"
+kubectl -n $NS patch secret sample-secret \
+    -p '{"stringData":{"username":"hand-edit-planted"}}' >/dev/null ||
+    fail "kubectl patch"
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -o json
+expect_rc 1
+expect_out '"verdict": "MISMATCH"'
+expect_out '"key": "username"'
+kubectl -n $NS patch secret sample-secret --type merge \
+    -p '{"data":{"added":"eA=="}}' >/dev/null || fail "kubectl patch"
+sv kubectl-sopsverify .
+expect_rc 1
+expect_out "MISMATCH   not in git: added"
+
+step "--wait: polls until Flux has applied the Secret"
+kubectl -n $NS delete secret sample-secret >/dev/null || fail "delete"
+kubectl-sopsverify . --wait 30s >"$TMP/wait.out" 2>"$TMP/wait.err" &
+waiter=$!
+sleep 3
+reconcile apps
+wait $waiter
+RC=$?
+OUT=$(cat "$TMP/wait.out"); ERR=$(cat "$TMP/wait.err")
+printf '%s\n%s\n' "$OUT" "$ERR" >>"$ALL"
+expect_rc 0
+expect_out "sample-secret   OK"
+sv kubectl-sopsverify . --wait 1s --request-timeout 5s \
+    --kustomization no-such-ks
+expect_rc 1
+expect_err 'Kustomization flux-system/no-such-ks'
+
+step "decryption not configured: Flux refuses the Secret, ENCRYPTED"
+set_decryption none
+kubectl -n $NS delete secret sample-secret >/dev/null || fail "delete"
+reconcile apps
+expect_eq "$(ready_of)" '"ready": false' "apps Ready"
+sv kubectl-sopsverify .
+expect_rc 1
+expect_out "sample-secret   ENCRYPTED   Flux refused to apply it"
+expect_out "decryption.provider: not set"
+expect_out "is SOPS encrypted, configuring decryption is required"
+expect_out "next: add 'decryption: {provider: sops}' to the spec of Kustomization apps"
+
+step "a live Secret holding ENC[...] text (applied without decryption)"
+# the manifest without its sops block, as an old Flux applied it
+awk '/^sops:/{exit} {print}' "$SECRET_FILE" >"$TMP/applied-encrypted.yaml"
+kubectl apply -f "$TMP/applied-encrypted.yaml" >/dev/null || fail "apply"
+sv kubectl-sopsverify .
+expect_rc 1
+expect_out "ENCRYPTED   still SOPS-encrypted (ENC[AES256_GCM,...]): password, username"
+sv kubectl-sopsverify secret sample-secret -n $NS
+expect_rc 1
+expect_out "KEY"
+expect_out "SOPS-ENCRYPTED"
+expect_out "********"
+expect_err "still look SOPS-encrypted"
+
+step "secret NAME: keys, sizes, masked values; --show-values reveals"
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: shown, namespace: %s}\nstringData: {visible: shown-value-ok}\n' \
+        $NS | kubectl apply -f - >/dev/null || fail "create shown"
+sv kubectl-sopsverify secret shown -n $NS
+expect_rc 0
+expect_out "visible   14     "
+expect_out "********"
+expect_no_out "shown-value-ok"
+sv kubectl-sopsverify secret shown -n $NS --show-values -o json
+expect_rc 0
+expect_out '"value": "shown-value-ok"'
+expect_out '"sopsEncrypted": false'
+sv kubectl-sopsverify secret nothere -n $NS
+expect_rc 1
+expect_err 'secrets "nothere" not found'
+
+step "the API refuses: ERROR names the reason"
+sv kubectl-sopsverify --context lab-restricted .
+expect_rc 1
+expect_out "ERROR     listing Secrets in $NS: Forbidden"
+
+step "no planted value in any output"
+for v in "${PLANTED[@]}"; do
+    grep -qF -- "$v" "$ALL" && fail "planted value $v appeared in an output"
+done
+true
