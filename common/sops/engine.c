@@ -69,6 +69,8 @@ static int copy_keys(const struct sops_metadata *src, struct sops_metadata *md)
 		}
 	}
 	md->shamir_threshold = src->shamir_threshold;
+	if (md->ngroups > 1 && md->shamir_threshold == 0)
+		md->shamir_threshold = (int)md->ngroups;
 	return 0;
 }
 

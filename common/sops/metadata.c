@@ -55,7 +55,7 @@ const char *sops_entry_get(const struct sops_key_entry *e, const char *name)
 
 	if (!it || it->val->kind != SOPS_SCALAR || it->val->type == SOPS_NULL)
 		return NULL;
-	return it->val->text;
+	return it->val->raw ? it->val->raw : it->val->text;	/* as spelled */
 }
 
 int sops_entry_set(struct sops_key_entry *e, const char *name,
@@ -180,7 +180,7 @@ static char *scalar_dup(const struct sops_item *it)
 
 	if (!it || it->val->kind != SOPS_SCALAR || it->val->type == SOPS_NULL)
 		return NULL;
-	s = strdup(it->val->text);
+	s = strdup(it->val->raw ? it->val->raw : it->val->text);
 	if (!s)
 		err_set(EXIT_FAILED, "out of memory");
 	return s;

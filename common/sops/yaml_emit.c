@@ -159,7 +159,8 @@ static int put_double(struct ye *e, const char *s, size_t n)
 		return -1;
 	while (i < n) {
 		unsigned cp = cp_at((const unsigned char *)s + i, n - i, &l);
-		int rc = (cp == '"' || cp == '\\' || !cp_plain(cp, false)) ?
+		int rc = (cp == '"' || cp == '\\' || cp == '\t' ||
+			   !cp_plain(cp, false)) ?
 			 put_escape(e, cp) : buf_append(e->out, s + i, l);
 
 		if (rc < 0)

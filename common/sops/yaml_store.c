@@ -268,7 +268,8 @@ static struct sops_node *scalar_node(struct yp *y, yaml_event_t *ev)
 		if (sops_yaml_resolve(v, len, &t, &y->canon) < 0)
 			return NULL;
 		n = sops_scalar_new(t, y->canon.data, y->canon.len);
-		if (n && (y->canon.len != len || memcmp(y->canon.data, v, len))) {
+		if (n && (t == SOPS_NULL || y->canon.len != len ||
+			  memcmp(y->canon.data, v, len))) {
 			n->raw = strndup(v, len);
 			n->raw_len = len;
 			if (!n->raw) {
