@@ -211,4 +211,49 @@ run "$P" get "$LAB_VAULT_URL/keys/no-such-key"
 expect_rc 1
 expect_err "not found"
 expect_err "az keyvault key list-versions"
+step "azure_kv key type through the engine: 50 files, auto wrapping"
+export XDG_CACHE_HOME=$TMP/cache-files
+labctl counters --reset >/dev/null
+run "$P" files "$LAB_VAULT_URL/keys/$LAB_KEY_NAME" 50
+expect_rc 0
+expect_out "wrap_requests=1"
+expect_out "version=${LAB_KEY_URL##*/}"
+expect_out "recovered=50 of 50 unwrap_requests=50"
+expect_eq "$(counter keyvault.get)" 1 "GET key for 50 files"
+expect_eq "$(counter keyvault.encrypt)" 0 "encrypt requests with auto wrapping"
+expect_eq "$(counter keyvault.decrypt)" 50 "decrypt requests"
+expect_eq "$(counter entra.token)" 1 "tokens for the whole run"
+enc=$(sed -n 's/^enc=//p' <<<"$OUT")
+[[ $enc =~ ^[A-Za-z0-9_-]{342}$ ]] || fail "enc is not 342 chars of unpadded base64url: $enc"
+[[ $(sed -n 's/^created_at=//p' <<<"$OUT") =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$ ]] ||
+    fail "created_at is not RFC 3339 UTC"
+
+step "azure_kv: a second run uses the cached public key (no GET)"
+labctl counters --reset >/dev/null
+run "$P" files "$LAB_KEY_URL" 5
+expect_rc 0
+expect_out "wrap_requests=0"
+expect_eq "$(counter keyvault.get)" 0 "GET key with a warm cache"
+
+step "azure_kv: --key-wrap remote uses Key Vault encrypt"
+labctl counters --reset >/dev/null
+run "$P" --key-wrap remote files "$LAB_KEY_URL" 3
+expect_rc 0
+expect_out "wrap_requests=3"
+expect_eq "$(counter keyvault.encrypt)" 3 "encrypt requests"
+
+step "azure_kv: auto falls back to remote when the key cannot be read"
+export XDG_CACHE_HOME=$TMP/cache-noget
+labctl policy set "$LAB_SP_OBJECT_ID" encrypt,decrypt >/dev/null
+run "$P" -v 2 files "$LAB_KEY_URL" 2
+expect_rc 0
+expect_err "local wrapping not possible"
+expect_out "recovered=2 of 2"
+run "$P" --key-wrap local files "$LAB_KEY_URL" 1
+expect_rc 1
+expect_err "lacks the key permission 'get'"
+labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey >/dev/null
+run "$P" --key-wrap sideways files "$LAB_KEY_URL" 1
+expect_rc 2
+expect_err "invalid --key-wrap"
 echo "all azure client checks passed"

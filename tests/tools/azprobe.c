@@ -6,6 +6,11 @@
  *   azprobe ... encrypt URL HEX    (Key Vault encrypt; --local: locally)
  *   azprobe ... decrypt URL B64URL
  *   azprobe ... decrypt-many URL B64URL...   (concurrently)
+ *   azprobe ... [--key-wrap MODE] files URL N
+ *           N data keys wrapped for N "files" through the SOPS engine's
+ *           batch API and the azure_kv key type, then recovered; prints
+ *           the first entry's fields and the Key Vault requests of each
+ *           phase
  *
  * Prints results on stdout (never a token: only the claims that name the
  * identity) and "requests=N" (Key Vault requests) on stderr.  Errors go
@@ -15,15 +20,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bsd/stdlib.h>
+
+#include "azure/azkv_key.h"
 #include "azure/credential.h"
 #include "azure/jose.h"
 #include "azure/keyvault.h"
 #include "util/err.h"
 #include "util/http.h"
 #include "util/log.h"
+#include "sops/keys.h"
+#include "sops/metadata.h"
 
 struct opts {
 	const char *auth;
+	const char *key_wrap;
 	long timeout_ms;
 	bool local, cached;
 };
@@ -149,6 +160,90 @@ out:
 	return rc;
 }
 
+static int files_setup(struct sops_metadata *md, size_t n,
+		       const struct az_kv_ref *ref)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct sops_key_entry *e;
+
+		if (sops_metadata_add_group(&md[i]) < 0 ||
+		    !(e = sops_group_add(&md[i].groups[0], "azure_kv")) ||
+		    sops_entry_set(e, "vault_url", ref->vault_url) < 0 ||
+		    sops_entry_set(e, "name", ref->name) < 0 ||
+		    sops_entry_set(e, "version", ref->version) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int files_check(struct sops_metadata **md, size_t n,
+		       unsigned char (*keys)[32])
+{
+	unsigned char (*got)[32] = calloc(n, 32);
+	int *status = calloc(n, sizeof(int));
+	struct err_record *errs = calloc(n, sizeof(*errs));
+	unsigned before = azkv_requests();
+	size_t i, same = 0;
+	int rc = -1;
+
+	if (got && status && errs &&
+	    sops_data_keys_recover(md, n, got, status, errs) == 0) {
+		for (i = 0; i < n; i++)
+			same += memcmp(got[i], keys[i], 32) == 0;
+		printf("recovered=%zu of %zu unwrap_requests=%u\n", same, n,
+		       azkv_requests() - before);
+		rc = same == n ? 0 : err_set(EXIT_FAILED, "keys differ");
+	} else if (errs) {
+		for (i = 0; i < n && status && status[i] == 0; i++)
+			;
+		if (i < n)
+			err_restore(&errs[i]);
+	}
+	free(got);
+	free(status);
+	free(errs);
+	return rc;
+}
+
+static int cmd_files(const struct opts *o, const struct az_kv_ref *ref,
+		     size_t n)
+{
+	struct azkv_options ao = { o->auth, o->timeout_ms, o->key_wrap };
+	struct sops_metadata *md = calloc(n, sizeof(*md));
+	struct sops_metadata **mdp = calloc(n, sizeof(*mdp));
+	unsigned char (*keys)[32] = calloc(n, 32);
+	const struct sops_key_entry *e;
+	size_t i;
+	int rc = -1;
+
+	if (!md || !mdp || !keys || azkv_register(&ao) < 0 ||
+	    files_setup(md, n, ref) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		arc4random_buf(keys[i], 32);
+		mdp[i] = &md[i];
+	}
+	if (sops_data_keys_wrap(mdp, n, keys) < 0)
+		goto out;
+	e = &md[0].groups[0].keys[0];
+	printf("wrap_requests=%u\nversion=%s\ncreated_at=%s\nenc=%s\n",
+	       azkv_requests(), sops_entry_get(e, "version"),
+	       sops_entry_get(e, "created_at"), sops_entry_get(e, "enc"));
+	rc = files_check(mdp, n, keys);
+out:
+	for (i = 0; md && i < n; i++)
+		sops_metadata_free(&md[i]);
+	if (keys)
+		explicit_bzero(keys, n * 32);
+	free(md);
+	free(mdp);
+	free(keys);
+	azkv_shutdown();
+	return rc;
+}
+
 static int run(const struct opts *o, int argc, char **argv)
 {
 	struct http_client *http = http_client_new("azprobe", 0);
@@ -164,6 +259,8 @@ static int run(const struct opts *o, int argc, char **argv)
 					   : "https://vault.azure.net/.default");
 	else if (argc < 2 || az_kv_parse_url(argv[1], &ref) < 0)
 		rc = argc < 2 ? err_set(EXIT_USAGE, "missing URL") : -1;
+	else if (strcmp(argv[0], "files") == 0 && argc == 3)
+		rc = cmd_files(o, &ref, (size_t)atol(argv[2]));
 	else if (strcmp(argv[0], "get") == 0)
 		rc = cmd_get(kv, &ref, o);
 	else if (strcmp(argv[0], "encrypt") == 0 && argc == 3)
@@ -184,7 +281,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, 0, false, false };
+	struct opts o = { NULL, NULL, 0, false, false };
 	int i = 1;
 
 	log_init("azprobe");
@@ -195,6 +292,8 @@ int main(int argc, char **argv)
 			o.auth = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
 			o.timeout_ms = atol(argv[++i]);
+		else if (strcmp(argv[i], "--key-wrap") == 0 && i + 1 < argc)
+			o.key_wrap = argv[++i];
 		else if (strcmp(argv[i], "--local") == 0)
 			o.local = true;
 		else if (strcmp(argv[i], "--cached") == 0)
