@@ -191,3 +191,19 @@ test('flux-system reconcile drops fields owned by kubectl* managers and keeps ot
   assert.strictEqual(tann['example.com/kept'], '1');
   assert.strictEqual(tann['example.com/dropped'], undefined);
 });
+
+test('a reconcile.fluxcd.io/requestedAt annotation triggers reconciles (flux reconcile style)', async (t) => {
+  const lab = await H.startLab(t);
+  await lab.verb('reconcile', 'flux-system');
+  lab.kubectl('annotate', '--overwrite', 'gitrepository', 'flux-system', '-n', 'flux-system', 'reconcile.fluxcd.io/requestedAt=1700000000', '--field-manager=flux-client-side-apply');
+  lab.kubectl('annotate', '--overwrite', 'kustomization', 'apps', '-n', 'flux-system', 'reconcile.fluxcd.io/requestedAt=1700000001', '--field-manager=flux-client-side-apply');
+  const ks = await S.waitFor(() => {
+    const k = JSON.parse(lab.kubectl('get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json'));
+    return k.status && k.status.lastHandledReconcileAt === '1700000001' ? k : null;
+  });
+  assert.strictEqual(ks.status.conditions.find((c) => c.type === 'Ready').status, 'True');
+  const gr = JSON.parse(lab.kubectl('get', 'gitrepository', 'flux-system', '-n', 'flux-system', '-o', 'json'));
+  assert.strictEqual(gr.status.lastHandledReconcileAt, '1700000000');
+  assert.strictEqual(gr.status.artifact.revision, ks.status.lastAppliedRevision);
+  assert.strictEqual(S.readSecret(lab).data.username, 'demo-user');
+});

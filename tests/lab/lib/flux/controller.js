@@ -296,14 +296,15 @@ async function writeStatus(client, ks, patch) {
     JSON.stringify({ status: patch }), { manager: MANAGER, subresource: 'status' });
 }
 
-async function writeSourceStatus(client, gr, revision) {
+async function writeSourceStatus(client, gr, revision, requestedAt) {
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const st = gr.status || {};
-  if (st.artifact && st.artifact.revision === revision) return;
+  if (st.artifact && st.artifact.revision === revision && (!requestedAt || st.lastHandledReconcileAt === requestedAt)) return;
   const digest = 'sha256:' + crypto.createHash('sha256').update(revision).digest('hex');
   await client.patch(GR[0], GR[1], gr.metadata.namespace, gr.metadata.name, 'application/merge-patch+json', JSON.stringify({
     status: {
       observedGeneration: gr.metadata.generation || 1,
+      ...(requestedAt ? { lastHandledReconcileAt: requestedAt } : {}),
       artifact: { revision, digest, lastUpdateTime: now, path: 'gitrepository/' + gr.metadata.namespace + '/' + gr.metadata.name + '/' + revision.split(':')[1] + '.tar.gz', url: 'http://source-controller.flux-system.svc.cluster.local./gitrepository/' + gr.metadata.namespace + '/' + gr.metadata.name + '/latest.tar.gz' },
       conditions: [
         condition(st.conditions, 'Ready', 'True', 'Succeeded', 'stored artifact for revision \'' + revision + '\'', gr.metadata.generation || 1),
@@ -437,4 +438,17 @@ async function reconcile(ctx, ns, name) {
   }
 }
 
-module.exports = { reconcile, treeDigest, inventoryId, parseInventoryId, cleanupManagers, controllerClient, ReconcileError };
+// source-controller's part: a GitRepository asked to reconcile gets its artifact revision.
+async function reconcileSource(ctx, ns, name) {
+  const client = controllerClient(ctx);
+  const gr = await client.getOrNull(GR[0], GR[1], ns, name);
+  if (!gr) return { name: ns + '/' + name, ready: false, message: 'not found' };
+  const dir = repoFor(ctx, gr);
+  if (!dir || !fs.existsSync(dir)) return { name: ns + '/' + name, ready: false, message: 'repository directory missing' };
+  const branch = (gr.spec && gr.spec.ref && gr.spec.ref.branch) || 'main';
+  const revision = branch + '@sha1:' + treeDigest(dir);
+  await writeSourceStatus(client, gr, revision, (gr.metadata.annotations || {})['reconcile.fluxcd.io/requestedAt']);
+  return { name: ns + '/' + name, ready: true, revision };
+}
+
+module.exports = { reconcile, reconcileSource, treeDigest, inventoryId, parseInventoryId, cleanupManagers, controllerClient, ReconcileError };

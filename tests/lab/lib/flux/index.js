@@ -82,6 +82,35 @@ async function start(ctx) {
   ctx.admin.verb('flux', () => ({ repo: ctx.state.flux.repo, repos: ctx.state.flux.repos, revision: fs.existsSync(ctx.state.flux.repo) ? 'main@sha1:' + controller.treeDigest(ctx.state.flux.repo) : null }));
 }
 
+// Like the real controllers: a changed reconcile.fluxcd.io/requestedAt annotation (what
+// `flux reconcile` sets) triggers a reconcile; status.lastHandledReconcileAt records it.
+function watchRequests(ctx) {
+  const k8s = ctx.state.k8s;
+  if (!k8s || typeof k8s.onChange !== 'function') return;
+  const pending = new Set();
+  k8s.onChange((ev) => {
+    const o = ev && ev.object;
+    if (!o || (ev.type !== 'ADDED' && ev.type !== 'MODIFIED')) return;
+    if (o.kind !== 'Kustomization' && o.kind !== 'GitRepository') return;
+    const req = (o.metadata.annotations || {})['reconcile.fluxcd.io/requestedAt'];
+    if (!req || (o.status && o.status.lastHandledReconcileAt === req)) return;
+    const key = o.kind + '/' + o.metadata.namespace + '/' + o.metadata.name + '@' + req;
+    if (pending.has(key)) return;
+    pending.add(key);
+    setImmediate(() => {
+      const ns = o.metadata.namespace;
+      const name = o.metadata.name;
+      const job = o.kind === 'Kustomization' ? serial(ctx, ns, name)
+        : ctx.state.flux.queue.then(() => controller.reconcileSource(ctx, ns, name));
+      job.catch((e) => ctx.log('requested reconcile of ' + key + ': ' + e.message)).finally(() => pending.delete(key));
+    });
+  });
+}
+
+async function afterStart(ctx) {
+  watchRequests(ctx);
+}
+
 async function applyScenario(doc, ctx) {
   configure(ctx, doc && doc.flux);
   return 'applied';
@@ -91,4 +120,4 @@ async function stop(ctx) {
   if (ctx.state.flux && ctx.state.flux.timer) clearInterval(ctx.state.flux.timer);
 }
 
-module.exports = { start, applyScenario, stop };
+module.exports = { start, afterStart, applyScenario, stop };
