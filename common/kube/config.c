@@ -218,6 +218,24 @@ static int resolve_path(const char *dir, const char *value, char **out)
 	return *out ? 0 : -1;
 }
 
+/* A plain YAML word kept as text (YAML_PLAIN_STRINGS) that YAML reads as
+ * a boolean. */
+static bool yaml_word_bool(const cJSON *v, bool *out)
+{
+	cJSON *r;
+
+	if (!cJSON_IsString(v) || !yaml_plain_is_special(v->valuestring))
+		return false;
+	r = yaml_parse(v->valuestring, strlen(v->valuestring), "value");
+	if (!cJSON_IsBool(r)) {
+		cJSON_Delete(r);
+		return false;
+	}
+	*out = cJSON_IsTrue(r);
+	cJSON_Delete(r);
+	return true;
+}
+
 /* ---- typed field access -------------------------------------------------- */
 
 static int bad_type(const char *file, const char *kind, const char *name,
@@ -250,10 +268,12 @@ static int get_bool(const struct entry *e, const char *kind, const char *key,
 	*out = false;
 	if (!v || cJSON_IsNull(v))
 		return 0;
-	if (!cJSON_IsBool(v))
-		return bad_type(e->file, kind, e->name, key, "true or false");
-	*out = cJSON_IsTrue(v);
-	return 0;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	return yaml_word_bool(v, out) ? 0 : bad_type(e->file, kind, e->name,
+						      key, "true or false");
 }
 
 /* ---- reading files --------------------------------------------------------- */
@@ -368,7 +388,7 @@ static int read_one(struct loaded *L, const char *path, bool must,
 		err_set(EXIT_USAGE, "kubeconfig %s does not exist", path);
 		return err_hint("check the --kubeconfig path");
 	}
-	doc = yaml_parse_file(path);
+	doc = yaml_parse_file_ex(path, YAML_PLAIN_STRINGS);
 	if (!doc)
 		return err_prefix("cannot load kubeconfig");
 	*found = true;
@@ -782,7 +802,10 @@ static int load_exec(struct kube_config *c, const struct entry *e,
 		x->command = xstrdup(cmd->valuestring);
 	x->install_hint = clean_hint(cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(ex, "installHint")));
-	x->provide_cluster_info = cJSON_IsTrue(pci);
+	if (!cJSON_IsTrue(pci) && !yaml_word_bool(pci, &x->provide_cluster_info))
+		x->provide_cluster_info = false;
+	else if (cJSON_IsTrue(pci))
+		x->provide_cluster_info = true;
 	if (!x->api_version || !x->command || !x->install_hint)
 		return -1;
 	if (exec_args(x, cJSON_GetObjectItemCaseSensitive(ex, "args"), e) < 0 ||

@@ -175,7 +175,7 @@ static bool tag_is(const yaml_char_t *tag, const char *suffix)
 	       && strcmp((const char *)tag + sizeof(prefix) - 1, suffix) == 0;
 }
 
-static cJSON *resolve_scalar(const yaml_event_t *ev)
+static cJSON *resolve_scalar(const yaml_event_t *ev, bool plain_strings)
 {
 	const char *s = (const char *)ev->data.scalar.value;
 	const yaml_char_t *tag = ev->data.scalar.tag;
@@ -187,6 +187,8 @@ static cJSON *resolve_scalar(const yaml_event_t *ev)
 		return cJSON_CreateString(s);	/* !!str, !!binary, local */
 	}
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return cJSON_CreateString(s);
+	if (plain_strings && !word_in(s, null_words))
 		return cJSON_CreateString(s);
 	return resolve_plain(s);
 }
@@ -216,6 +218,7 @@ struct loader {
 	long nodes;
 	cJSON *doc;		/* the current document's root */
 	bool have_root;
+	bool plain_strings;
 };
 
 static int fail_at(struct loader *l, const yaml_mark_t *m, const char *what)
@@ -391,7 +394,8 @@ static int on_scalar(struct loader *l, const yaml_event_t *ev)
 		f->key = strdup("<<");
 		return f->key ? 0 : fail_oom();
 	}
-	return attach(l, &ev->start_mark, resolve_scalar(ev), anchor);
+	return attach(l, &ev->start_mark, resolve_scalar(ev, l->plain_strings),
+		      anchor);
 }
 
 static int on_alias(struct loader *l, const yaml_event_t *ev)
@@ -494,12 +498,13 @@ static int step(struct loader *l, int *done)
 }
 
 static int load_docs(const char *text, size_t len, const char *name,
-		     cJSON *all, bool first_only)
+		     cJSON *all, bool first_only, unsigned flags)
 {
 	struct loader l;
 	int done = 0, rc = 0;
 
 	memset(&l, 0, sizeof(l));
+	l.plain_strings = flags & YAML_PLAIN_STRINGS;
 	l.name = name ? name : "YAML";
 	if (!yaml_parser_initialize(&l.parser))
 		return fail_oom();
@@ -537,7 +542,7 @@ cJSON *yaml_parse_all(const char *text, size_t len, const char *name)
 		fail_oom();
 		return NULL;
 	}
-	if (load_docs(text, len, name, all, false) < 0) {
+	if (load_docs(text, len, name, all, false, 0) < 0) {
 		cJSON_Delete(all);
 		return NULL;
 	}
@@ -546,13 +551,19 @@ cJSON *yaml_parse_all(const char *text, size_t len, const char *name)
 
 cJSON *yaml_parse(const char *text, size_t len, const char *name)
 {
+	return yaml_parse_ex(text, len, name, 0);
+}
+
+cJSON *yaml_parse_ex(const char *text, size_t len, const char *name,
+		     unsigned flags)
+{
 	cJSON *all = cJSON_CreateArray(), *first;
 
 	if (!all) {
 		fail_oom();
 		return NULL;
 	}
-	if (load_docs(text, len, name, all, true) < 0) {
+	if (load_docs(text, len, name, all, true, flags) < 0) {
 		cJSON_Delete(all);
 		return NULL;
 	}
@@ -564,6 +575,11 @@ cJSON *yaml_parse(const char *text, size_t len, const char *name)
 }
 
 cJSON *yaml_parse_file(const char *path)
+{
+	return yaml_parse_file_ex(path, 0);
+}
+
+cJSON *yaml_parse_file_ex(const char *path, unsigned flags)
 {
 	struct buf b = BUF_INIT;
 	char chunk[8192];
@@ -583,7 +599,7 @@ cJSON *yaml_parse_file(const char *path)
 		err_set(EXIT_USAGE, "cannot read %s: %s", path,
 			strerror(errno));
 	else if (n == 0)
-		doc = yaml_parse(b.data ? b.data : "", b.len, path);
+		doc = yaml_parse_ex(b.data ? b.data : "", b.len, path, flags);
 	close(fd);
 	buf_free(&b);
 	return doc;

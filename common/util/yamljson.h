@@ -41,6 +41,18 @@ cJSON *yaml_parse_all(const char *text, size_t len, const char *name);
 cJSON *yaml_parse_file(const char *path);
 
 /*
+ * Flags for the _ex variants.  YAML_PLAIN_STRINGS keeps every plain scalar
+ * but the null words a string ("y", "010", "true" stay text), for readers
+ * that know their schema, as Go's decoder keeps a plain scalar text when
+ * the target field is a string (kubeconfig: `name: y`); such a reader turns
+ * "true"/"false" into booleans itself where it expects them.
+ */
+#define YAML_PLAIN_STRINGS 1u
+cJSON *yaml_parse_ex(const char *text, size_t len, const char *name,
+		     unsigned flags);
+cJSON *yaml_parse_file_ex(const char *path, unsigned flags);
+
+/*
  * Appends `value` to `out` as block-style YAML (one document, no "---").
  * Strings that would read back as another type are quoted; multi-line
  * strings use literal style.  Returns 0 or -1 with err_set().

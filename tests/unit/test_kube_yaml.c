@@ -176,6 +176,22 @@ static void special_words(void **state)
 	assert_false(yaml_plain_is_special("api://AzureADTokenExchange"));
 }
 
+static void plain_strings(void **state)
+{
+	const char *s = "name: y\nn: 010\nb: true\nq: \"x\"\nz: ~\nl: [on, 1.5]\n";
+	cJSON *v = yaml_parse_ex(s, strlen(s), "t", YAML_PLAIN_STRINGS);
+	char *txt;
+
+	(void)state;
+	assert_non_null(v);
+	txt = cJSON_PrintUnformatted(v);
+	assert_string_equal(txt, "{\"name\":\"y\",\"n\":\"010\",\"b\":"
+			    "\"true\",\"q\":\"x\",\"z\":null,\"l\":[\"on\","
+			    "\"1.5\"]}");
+	free(txt);
+	cJSON_Delete(v);
+}
+
 static void file_errors(void **state)
 {
 	(void)state;
@@ -195,6 +211,7 @@ int main(void)
 		cmocka_unit_test(documents),
 		cmocka_unit_test(emit_round_trip),
 		cmocka_unit_test(special_words),
+		cmocka_unit_test(plain_strings),
 		cmocka_unit_test(file_errors),
 	};
 
