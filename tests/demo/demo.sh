@@ -73,8 +73,8 @@ step ok "4. Write the same patches into the GitOps repository" -- \
     kubectl fluxwi generate --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID" --dir "$bootstrap"
 step ok "5. Encrypt the sample Secret with the Key Vault key, as the seed's sops command did" -- \
     kubectl sopsenc -i --encrypted-regex '^(data|stringData)$' --azure-kv "$LAB_KEY_URL" "$secret"
-step ok "6. Commit, and let Flux reconcile" -- \
-    bash -c "cp -r '$repo/.' '$lab/repo/' && '$top/tests/lab/labctl' '$lab' reconcile flux-system && '$top/tests/lab/labctl' '$lab' reconcile apps"
+step ok "6. Commit and push (the lab's Git repository is a directory), and let Flux reconcile" -- \
+    bash -c "cp -r '$repo/.' '$LAB_REPO_DIR/' && '$top/tests/lab/labctl' '$lab' reconcile flux-system && '$top/tests/lab/labctl' '$lab' reconcile apps"
 step ok "7. Every link of the chain, proven with a real token exchange and Key Vault decrypt" -- \
     kubectl fluxwi check --exchange --key "$LAB_KEY_URL"
 step ok "8. What git holds encrypted is what the cluster holds" -- \
