@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,51 +154,4 @@ int flux_read_file(const char *path, struct buf *out, bool *exists)
 	}
 	fclose(fp);
 	return buf_append(out, "", 0);
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-int flux_write_atomic(const char *path, const char *data, size_t len,
-		      mode_t mode)
-{
-	char tmp[4096];
-	int fd, e;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.fluxwi-XXXXXX", path) >=
-	    (int)sizeof(tmp))
-		return err_set(EXIT_WRITE, "%s: path too long", path);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		err_set(EXIT_WRITE, "cannot write %s: %s", path,
-			strerror(errno));
-		return err_hint("check that its directory is writable");
-	}
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 ||
-	    fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		unlink(tmp);
-		return err_set(EXIT_WRITE, "cannot write %s: %s", path,
-			       strerror(e));
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0) {
-		e = errno;
-		unlink(tmp);
-		return err_set(EXIT_WRITE, "cannot replace %s: %s", path,
-			       strerror(e));
-	}
-	return 0;
 }

@@ -2,7 +2,7 @@
  * kustomize.h - editing a Flux bootstrap directory the way a person would:
  * finding it, adding entries to its kustomization.yaml `patches:` list
  * while keeping every other byte (comments, order, quoting, line endings),
- * showing changes as a unified diff, and writing files atomically.
+ * and showing changes as a unified diff (atomic writes: util/fsutil.h).
  *
  * Ownership: output buffers belong to the caller (buf_free); returned
  * strings are freed with free().
@@ -59,13 +59,5 @@ int flux_find_bootstrap_dir(const char *root, char **dir);
 /* Reads a whole file into `out` (replacing its content).  *exists is false
  * (and 0 returned) when the file does not exist.  -1 with err_set(). */
 int flux_read_file(const char *path, struct buf *out, bool *exists);
-
-/*
- * Replaces `path` atomically: writes a temporary file in the same
- * directory, flushes it to disk and renames it over `path`.  `mode` is the
- * new file's permission bits.  Returns 0 or -1 with err_set(EXIT_WRITE).
- */
-int flux_write_atomic(const char *path, const char *data, size_t len,
-		      mode_t mode);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "flux/kustomize.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 #include "util/yamljson.h"
 #include "wi.h"
 
@@ -24,7 +25,6 @@ struct gen_file {
 	struct buf old;		/* current content */
 	bool exists;
 	struct buf new;		/* wanted content */
-	mode_t mode;
 };
 
 static int put_scalar(struct buf *b, const char *s)
@@ -68,13 +68,10 @@ static void file_init(struct gen_file *f)
 	memset(f, 0, sizeof(*f));
 	buf_init(&f->old);
 	buf_init(&f->new);
-	f->mode = 0644;
 }
 
 static int file_load(struct gen_file *f, const char *dir, const char *rel)
 {
-	struct stat st;
-
 	if (snprintf(f->path, sizeof(f->path), "%s/%s", dir, rel) >=
 	    (int)sizeof(f->path))
 		return err_set(EXIT_USAGE, "%s: path too long", dir);
@@ -82,8 +79,6 @@ static int file_load(struct gen_file *f, const char *dir, const char *rel)
 		 strncmp(f->path, "./", 2) == 0 ? f->path + 2 : f->path);
 	if (flux_read_file(f->path, &f->old, &f->exists) < 0)
 		return -1;
-	if (f->exists && stat(f->path, &st) == 0)
-		f->mode = st.st_mode & 07777;
 	return 0;
 }
 
@@ -135,7 +130,8 @@ static int file_show_diff(const struct gen_file *f)
 static int file_write(const struct gen_file *f)
 {
 	if (ensure_dir(f->path) < 0 ||
-	    flux_write_atomic(f->path, f->new.data, f->new.len, f->mode) < 0)
+	    fs_write_atomic(f->path, f->new.data, f->new.len,
+			    f->exists ? FS_KEEP_MODE : 0644) < 0)
 		return -1;
 	printf("%s %s\n", f->exists ? "updated" : "created", f->path);
 	return 0;
