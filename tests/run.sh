@@ -17,6 +17,8 @@ mkdir -p "$OUT"
 passed=0 failed=0 failures=()
 
 note() { printf '%s\n' "$*"; }
+now_ms() { date +%s%3N; }
+took() { printf '(%d.%ds)' $((($(now_ms) - $1) / 1000)) $(((($(now_ms) - $1) % 1000) / 100)); }
 
 # Adds the cmocka counts printed in log $1 (or 1 pass/fail from rc $2).
 count_cmocka() {
@@ -52,15 +54,16 @@ run_unit() {
 }
 
 run_integration() {
-    local t name log rc
+    local t name log rc t0
     for t in tests/integration/test_*.sh; do
         [[ -f $t ]] || continue
         name=$(basename "$t" .sh); log=$OUT/integration-$name.log
+        t0=$(now_ms)
         PATH="$BIN_DIR:$PATH" TOP="$top" BIN_DIR="$BIN_DIR" \
             bash "$t" >"$log" 2>&1 </dev/null
         rc=$?
         if ((rc == 0)); then
-            passed=$((passed + 1)); note "ok   integration/$name"
+            passed=$((passed + 1)); note "ok   integration/$name $(took "$t0")"
         else
             failed=$((failed + 1)); failures+=("integration/$name")
             note "FAIL integration/$name (exit $rc)"; tail -40 "$log"
@@ -69,8 +72,9 @@ run_integration() {
 }
 
 run_lab() {
-    local log=$OUT/lab.log p f rc
+    local log=$OUT/lab.log p f rc t0
     [[ -f tests/lab/package.json ]] || return 0
+    t0=$(now_ms)
     (cd tests/lab && npm test) >"$log" 2>&1
     rc=$?
     p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
@@ -81,7 +85,7 @@ run_lab() {
         failures+=("lab"); note "FAIL lab (node --test)"
         grep -E '^not ok|# (pass|fail)' "$log" | head -40
     else
-        note "ok   lab: ${p:-0} node tests"
+        note "ok   lab: ${p:-0} node tests $(took "$t0")"
     fi
 }
 
