@@ -2,19 +2,18 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <yaml.h>
 
-#include "sops/b64.h"
+#include "util/b64.h"
 #include "sops/cipher.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 
 /* ---- reading one document ---------------------------------------------- */
 
@@ -221,43 +220,16 @@ int manifest_scan_text(const char *path, const char *text, size_t len,
 	return rc;
 }
 
-/* Reads a whole file; the caller frees *text. */
-static int slurp(const char *path, char **text, size_t *len)
-{
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return err_set(EXIT_USAGE, "cannot read %s: %s", path,
-			       strerror(errno));
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)n) < 0) {
-			close(fd);
-			buf_free(&b);
-			return -1;
-		}
-	close(fd);
-	if (n < 0) {
-		buf_free(&b);
-		return err_set(EXIT_USAGE, "cannot read %s: %s", path,
-			       strerror(errno));
-	}
-	*text = buf_detach(&b, len);
-	return *text ? 0 : err_set(EXIT_FAILED, "out of memory");
-}
-
 int manifest_scan_file(const char *path, struct secret_docs *out)
 {
-	char *text;
-	size_t len;
+	struct buf text = BUF_INIT;
 	int rc;
 
-	if (slurp(path, &text, &len) < 0)
+	if (fs_read_all(path, &text) < 0)
 		return -1;
-	rc = manifest_scan_text(path, text, len, out);
-	free(text);
+	rc = manifest_scan_text(path, text.data ? text.data : "", text.len,
+				out);
+	buf_free(&text);
 	return rc;
 }
 
