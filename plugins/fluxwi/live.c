@@ -127,6 +127,12 @@ bool wi_pod_injected(const cJSON *pod, struct wi_pod *out)
 	cid = env_value(c, "AZURE_CLIENT_ID");
 	if (cid)
 		snprintf(out->client_id, sizeof(out->client_id), "%s", cid);
+	cid = env_value(c, "AZURE_TENANT_ID");
+	if (cid)
+		snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", cid);
+	out->labelled = wi_str(pod, "metadata", "labels", WI_USE, NULL) &&
+			strcmp(wi_str(pod, "metadata", "labels", WI_USE, NULL),
+			       "true") == 0;
 	if (!file || !*file) {
 		snprintf(out->why, sizeof(out->why), "pod %s has no "
 			 "AZURE_FEDERATED_TOKEN_FILE", out->name);
@@ -201,11 +207,18 @@ int wi_pods_report(struct kube_client *kc, const cJSON *deploy,
 
 		r->total++;
 		if (!wi_pod_injected(p, &one)) {
+			if (!one.labelled)
+				r->unlabelled++;
 			if (!r->why[0])
 				snprintf(r->why, sizeof(r->why), "%s", one.why);
 			continue;
 		}
-		r->injected++;
+		if (!r->injected++) {
+			snprintf(r->client_id, sizeof(r->client_id), "%s",
+				 one.client_id);
+			snprintf(r->tenant_id, sizeof(r->tenant_id), "%s",
+				 one.tenant_id);
+		}
 		r->layout = one.layout;
 		if (want_client && *want_client &&
 		    strcmp(one.client_id, want_client) != 0) {

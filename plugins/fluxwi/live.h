@@ -19,7 +19,9 @@ struct wi_pod {
 	char name[256];
 	bool injected;			/* env + mounted projected token */
 	const char *layout;		/* "legacy", "v1.6", "manual" */
+	bool labelled;			/* carries the webhook's label */
 	char client_id[64];		/* its AZURE_CLIENT_ID, "" if none */
+	char tenant_id[64];		/* its AZURE_TENANT_ID, "" if none */
 	char why[512];			/* when not injected */
 };
 
@@ -35,7 +37,9 @@ int wi_list_controller_pods(struct kube_client *kc, const cJSON *deploy,
 /* Sums over the controller's running pods. */
 struct wi_pods {
 	int total, injected, stale;	/* stale: other AZURE_CLIENT_ID */
+	int unlabelled;			/* created before the label */
 	const char *layout;
+	char client_id[64], tenant_id[64];	/* of the first injected */
 	char why[600];			/* the first problem */
 };
 

@@ -1,0 +1,56 @@
+/* check.h - the links `kubectl fluxwi check` walks, and their results. */
+#ifndef PLUGINS_FLUXWI_CHECK_H
+#define PLUGINS_FLUXWI_CHECK_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "kube/client.h"
+#include "wi.h"
+
+enum wi_status { WI_PASS, WI_WARN, WI_FAIL };
+
+struct wi_link {
+	const char *name;		/* "serviceaccount" */
+	enum wi_status status;
+	char detail[1024];
+	char remedy[1024];		/* "" for PASS */
+};
+
+#define WI_MAX_LINKS 16
+
+struct wi_check {
+	struct wi_link links[WI_MAX_LINKS];
+	size_t n;
+	/* what later links need */
+	char issuer[1024];
+	char client_id[64], tenant_id[64];	/* as the controller uses them */
+	char *access_token;			/* from the exchange (secret) */
+	char token_oid[64];
+};
+
+/* Appends a link; detail and remedy are printf formats. */
+struct wi_link *wi_link_add(struct wi_check *c, const char *name,
+			    enum wi_status st, const char *remedy,
+			    const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The Entra exchange of a TokenRequest token for the controller's
+ * ServiceAccount, as the controller's workload identity credential does
+ * it.  `scope`: the token's scope.  Adds the "exchange" link. */
+void wi_check_exchange(struct wi_check *c, struct kube_client *kc,
+		       const char *ns, const char *sa, const char *scope);
+
+/* Encrypts a random probe with the key's public part and has Key Vault
+ * decrypt it with the exchanged token.  Adds the "key" link. */
+void wi_check_key(struct wi_check *c, const char *key_url);
+
+/* The Kustomizations: SOPS decryption, its identity, decryption errors.
+ * Adds the "kustomizations" link(s). */
+void wi_check_kustomizations(struct wi_check *c, struct kube_client *kc);
+
+/* The Key Vault scope for a key URL ("" with the link failed). */
+int wi_key_scope(const char *key_url, char *scope, size_t size);
+
+#endif
