@@ -11,6 +11,7 @@ const RS = R.byKey('apps/replicasets');
 const POD = R.byKey('/pods');
 const SA = R.byKey('/serviceaccounts');
 const CM = R.byKey('/configmaps');
+const EVENT = R.byKey('/events');
 const REVISION = 'deployment.kubernetes.io/revision';
 const KCM = { fieldManager: 'kube-controller-manager' };
 const POD_START_MS = 600;
@@ -80,8 +81,13 @@ function createControllers({ api, store, log }) {
     }, KCM);
   }
 
-  async function scaleReplicaSet(rs, replicas) {
+  async function scaleReplicaSet(rs, replicas, deployment) {
     if (rs.spec.replicas === replicas) return rs;
+    if (deployment) {
+      const verb = replicas > (rs.spec.replicas || 0) ? 'up' : 'down';
+      await recordEvent(deployment, 'Normal', 'ScalingReplicaSet', 'deployment-controller',
+        `Scaled ${verb} replica set ${rs.metadata.name} from ${rs.spec.replicas || 0} to ${replicas}`);
+    }
     return api.patch(RS, rs.metadata.namespace, rs.metadata.name, 'application/merge-patch+json',
       JSON.stringify({ spec: { replicas } }), KCM).then((r) => r.object);
   }
@@ -92,11 +98,11 @@ function createControllers({ api, store, log }) {
     const rsList = owned(store.list(RS, ns), d);
     const newRS = await ensureNewReplicaSet(d, rsList);
     const desired = d.spec.paused ? newRS.spec.replicas : d.spec.replicas;
-    await scaleReplicaSet(newRS, desired);
+    await scaleReplicaSet(newRS, desired, d);
     const fresh = store.get(RS, ns, newRS.metadata.name);
     const olds = owned(store.list(RS, ns), d).filter((rs) => rs.metadata.name !== newRS.metadata.name);
     const newReady = (fresh.status?.readyReplicas || 0) >= desired;
-    if (newReady) for (const old of olds) await scaleReplicaSet(old, 0);
+    if (newReady) for (const old of olds) await scaleReplicaSet(old, 0, d);
     await updateDeploymentStatus(d, fresh, owned(store.list(RS, ns), d));
   }
 
@@ -142,6 +148,26 @@ function createControllers({ api, store, log }) {
     await api.update(DEPLOY, d.metadata.namespace, d.metadata.name, body, { ...KCM, subresource: 'status' });
   }
 
+  // ---- events (kubectl describe, involvedObject field selectors) ----
+
+  async function recordEvent(obj, type, reason, component, message) {
+    const now = nowIso();
+    const same = store.list(EVENT, obj.metadata.namespace).find((e) => e.involvedObject?.uid === obj.metadata.uid
+      && e.reason === reason && e.message === message);
+    if (same) {
+      same.count = (same.count || 1) + 1;
+      same.lastTimestamp = now;
+      await api.update(EVENT, same.metadata.namespace, same.metadata.name, same, KCM).catch(() => {});
+      return;
+    }
+    const ref = { kind: obj.kind, namespace: obj.metadata.namespace, name: obj.metadata.name, uid: obj.metadata.uid, apiVersion: obj.apiVersion, resourceVersion: obj.metadata.resourceVersion };
+    await api.create(EVENT, obj.metadata.namespace, {
+      metadata: { name: `${obj.metadata.name}.${crypto.randomBytes(8).toString('hex')}` },
+      involvedObject: ref, reason, message, type, count: 1, source: { component },
+      firstTimestamp: now, lastTimestamp: now, reportingComponent: component, reportingInstance: '',
+    }, KCM).catch((e) => log(`event ${reason}: ${e.message}`));
+  }
+
   // ---- ReplicaSet ----
 
   function podFromTemplate(rs) {
@@ -155,8 +181,10 @@ function createControllers({ api, store, log }) {
   async function createPods(rs, count) {
     for (let i = 0; i < count; i++) {
       try {
-        await api.create(POD, rs.metadata.namespace, podFromTemplate(rs), KCM);
+        const pod = await api.create(POD, rs.metadata.namespace, podFromTemplate(rs), KCM);
+        await recordEvent(rs, 'Normal', 'SuccessfulCreate', 'replicaset-controller', `Created pod: ${pod.metadata.name}`);
       } catch (e) {
+        await recordEvent(rs, 'Warning', 'FailedCreate', 'replicaset-controller', `Error creating: ${e.message}`);
         await setFailure(rs, e.message);
         schedule('replicaset', rs.metadata.namespace, rs.metadata.name, 3000);
         return false;

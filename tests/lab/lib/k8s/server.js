@@ -82,7 +82,26 @@ function parseBody(req) {
   try { return JSON.parse(req.text() || 'null'); } catch (e) { throw E.badRequest(`Object 'Kind' is missing in '${req.text().slice(0, 100)}'`); }
 }
 
+// Impersonate-User / Impersonate-Group headers (kubectl --as / --as-group).
+function impersonateFn(store) {
+  return (user, headers) => {
+    const as = headers['impersonate-user'];
+    if (!as) return user;
+    const check = (resource, name) => {
+      const attrs = { verb: 'impersonate', group: '', resource, subresource: '', namespace: '', name };
+      if (!authorize(store, user, attrs)) throw E.forbidden(user.name, attrs);
+    };
+    check('users', as);
+    const groups = [].concat(headers['impersonate-group'] || []).flatMap((g) => g.split(',').map((x) => x.trim())).filter(Boolean);
+    for (const g of groups) check('groups', g);
+    const sa = as.match(/^system:serviceaccount:([^:]+):([^:]+)$/);
+    const implied = sa ? ['system:serviceaccounts', `system:serviceaccounts:${sa[1]}`] : [];
+    return { name: as, groups: [...new Set([...groups, ...implied, 'system:authenticated'])] };
+  };
+}
+
 function createFrontend(k8s) {
+  const impersonate = impersonateFn(k8s.store);
   const { api, store, counters, authenticate } = k8s;
 
   function answer(req, status, obj, res) {
@@ -186,7 +205,7 @@ function createFrontend(k8s) {
     req.res = rawRes;
     counters.inc('k8s.requests');
     try {
-      const user = authenticate(req);
+      const user = impersonate(authenticate(req), req.headers);
       const p = parseResourcePath(req.path);
       if (!p) { nonResource(req, user); return; }
       if (!p.res) throw E.notFoundPath();

@@ -63,6 +63,14 @@ const TABLES = {
     (o) => [o.spec?.url || '', age(o.metadata.creationTimestamp), ...readyCondition(o)]],
 };
 
+// Events put their name last (priority 1), like the API server's table for them.
+const EVENTS = [[col('Last Seen', 'Time since the most recent occurrence of this event'), col('Type', 'Type of this event'),
+  col('Reason', 'Short, machine understandable string that gives the reason for this event being generated'),
+  col('Object', 'The object that this event is about'), col('Message', 'A human-readable description of the status of this operation'),
+  { ...NAME, priority: 1 }],
+(o) => [age(o.lastTimestamp || o.metadata.creationTimestamp), o.type || '', o.reason || '',
+  `${(o.involvedObject?.kind || '').toLowerCase()}/${o.involvedObject?.name || ''}`, o.message || '', o.metadata.name]];
+
 const DEFAULT = [[NAME, AGE], (o) => [age(o.metadata.creationTimestamp)]];
 
 function wantsTable(accept) {
@@ -77,11 +85,12 @@ function rowObject(o, includeObject) {
 
 // objects: array; listMeta: {resourceVersion, continue, remainingItemCount}
 function toTable(res, objects, listMeta = {}, includeObject = 'Metadata') {
-  const [columns, cells] = TABLES[res.plural] || DEFAULT;
+  const full = res.plural === 'events';
+  const [columns, cells] = full ? EVENTS : (TABLES[res.plural] || DEFAULT);
   return {
     kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: listMeta,
     columnDefinitions: columns,
-    rows: objects.map((o) => ({ cells: [o.metadata.name, ...cells(o)], object: rowObject(o, includeObject) })),
+    rows: objects.map((o) => ({ cells: full ? cells(o) : [o.metadata.name, ...cells(o)], object: rowObject(o, includeObject) })),
   };
 }
 
