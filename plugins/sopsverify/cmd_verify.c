@@ -226,7 +226,9 @@ static int verify(struct run *r)
 	if (r->ks && match_inventory(r) < 0)
 		return -1;
 	log_at(LOG_STEPS, "%zu encrypted Secret manifest(s) found", r->set.n);
-	if (r->a->decrypt && vs_decrypt_all(&r->set) < 0)
+	if (r->a->decrypt &&
+	    vs_decrypt_all(&r->set, r->ctx->g.azure_auth,
+			   r->ctx->g.request_timeout_ms) < 0)
 		return -1;
 	if (judge(r) < 0)
 		return -1;

@@ -34,18 +34,13 @@ encrypt_with() {
 }
 
 set_decryption() {    # none | sops | sops-age
-    python3 - "$1" <<'EOF'
-import sys
-p = 'gitops/aks/apps.yaml'
-s = open(p).read()
-if '  decryption:' in s:
-    s = s[:s.index('  decryption:')]
-if sys.argv[1] != 'none':
-    s += '  decryption:\n    provider: sops\n'
-if sys.argv[1] == 'sops-age':
-    s += '    secretRef:\n      name: sops-age\n'
-open(p, 'w').write(s)
-EOF
+    local f=gitops/aks/apps.yaml
+    awk '/^  decryption:/ {exit} {print}' "$f" >"$TMP/apps.yaml"
+    case $1 in
+        sops) printf '  decryption:\n    provider: sops\n' >>"$TMP/apps.yaml" ;;
+        sops-age) printf '  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n' >>"$TMP/apps.yaml" ;;
+    esac
+    cp "$TMP/apps.yaml" "$f"
     reconcile flux-system
     [[ $(ready_of) == '"ready": true' ]] || fail "flux-system did not apply"
 }
