@@ -503,7 +503,8 @@ static int forbidden(const struct call *c, const struct kv_err *e,
 {
 	char oid[80], appid[80], tid[80], vault[128];
 	const char *perm = perm_for(c, e);
-	bool rbac = strcmp(e->inner, "ForbiddenByRbac") == 0;
+	bool rbac = strcmp(e->inner, "ForbiddenByRbac") == 0 ||
+		    strstr(e->message, "Assignment:") != NULL;
 
 	token_identity(token, oid, appid, tid, sizeof(oid));
 	vault_name(c, e, vault, sizeof(vault));
@@ -515,23 +516,26 @@ static int forbidden(const struct call *c, const struct kv_err *e,
 				"add --name %s --ip-address ADDRESS (or use a "
 				"private endpoint)", vault);
 	}
+	if (rbac) {
+		err_set(EXIT_FAILED, "Key Vault %s refused %s on key %s: the "
+			"identity with object ID %s (appid %s) has no role with "
+			"the key permission '%s' (RBAC); fix: az role assignment "
+			"create --role \"Key Vault Crypto User\" "
+			"--assignee-object-id %s --assignee-principal-type "
+			"ServicePrincipal --scope VAULT_ID [%.300s]", vault,
+			c->what, c->ref->name, oid, appid, perm, oid, e->message);
+		return err_hint("VAULT_ID: az keyvault show --name %s --query id "
+				"-o tsv; new role assignments take a few "
+				"minutes to apply", vault);
+	}
 	err_set(EXIT_FAILED, "Key Vault %s refused %s on key %s: the identity "
 		"with object ID %s (appid %s) lacks the key permission '%s' "
-		"(%s) [%s]", vault, c->what, c->ref->name, oid, appid, perm,
-		rbac ? "RBAC" : "access policy", e->message);
-	if (rbac)
-		return err_hint("grant a role with that data action, e.g. az "
-				"role assignment create --role \"Key Vault "
-				"Crypto User\" --assignee-object-id %s "
-				"--assignee-principal-type ServicePrincipal "
-				"--scope $(az keyvault show --name %s --query "
-				"id -o tsv); roles take a few minutes to apply",
-				oid, vault);
-	return err_hint("grant it: az keyvault set-policy --name %s "
-			"--object-id %s --key-permissions %s (on an RBAC vault: "
-			"az role assignment create --role \"Key Vault Crypto "
-			"User\" --assignee-object-id %s --scope VAULT_ID)",
-			vault, oid, perm, oid);
+		"(access policy); fix: az keyvault set-policy --name %s "
+		"--object-id %s --key-permissions %s", vault, c->what,
+		c->ref->name, oid, appid, perm, vault, oid, perm);
+	return err_hint("on a vault using Azure RBAC instead: az role "
+			"assignment create --role \"Key Vault Crypto User\" "
+			"--assignee-object-id %s --scope VAULT_ID", oid);
 }
 
 static int kv_error(struct az_kv *kv, const struct call *c,
@@ -550,7 +554,8 @@ static int kv_error(struct az_kv *kv, const struct call *c,
 			     sizeof(netinfo));
 	if (r->status == 403 && strcmp(inner, "KeyDisabled") == 0) {
 		err_set(EXIT_FAILED, "Key Vault %s of %s: the key version is "
-			"disabled [%s]", c->what, key, e.message);
+			"disabled (enable it with az keyvault key set-attributes "
+			"--enabled true)", c->what, key);
 		return err_hint("enable it: az keyvault key set-attributes "
 				"--vault-name %s --name %s --version %s "
 				"--enabled true", vault, c->ref->name,
@@ -568,8 +573,8 @@ static int kv_error(struct az_kv *kv, const struct call *c,
 	if (r->status == 403)
 		return forbidden(c, &e, token, netinfo);
 	if (r->status == 404) {
-		err_set(EXIT_FAILED, "Key Vault %s: key %s not found [%s]",
-			c->what, key, e.message[0] ? e.message : "404");
+		err_set(EXIT_FAILED, "Key Vault %s: key %s not found (check "
+			"the vault, key name and version)", c->what, key);
 		return err_hint("check the vault, key name and version: az "
 				"keyvault key list-versions --vault-name %s "
 				"--name %s (a deleted key can be recovered with "
@@ -742,6 +747,9 @@ static int batch_prepare(struct az_kv *kv, struct az_kv_job *jobs, size_t n,
 		    az_auth_token(kv->auth, v->scope, &token) < 0)
 			return -1;
 		fill_request(&b->reqs[i], &b->calls[i], token);
+		/* leave time for the one-by-one retry of a slow answer */
+		b->reqs[i].timeout_ms = kv->timeout_ms > 4000 ? kv->timeout_ms / 2
+							     : kv->timeout_ms;
 	}
 	return 0;
 }

@@ -172,6 +172,13 @@ labctl fault reset 1 op=get >/dev/null
 run "$P" get "$LAB_KEY_URL"
 expect_rc 0
 
+step "faults: an attempt that times out is retried within the budget"
+labctl fault slow 1 op=decrypt delayMs=5000 >/dev/null
+run "$P" -v 6 --timeout 8000 decrypt "$LAB_KEY_URL" "$enc_remote"
+expect_rc 0
+expect_out "$dk"
+expect_err "timed out"
+
 step "faults: persistent 503 fails clearly within the request timeout"
 labctl fault 5xx 1000 op=decrypt status=503 >/dev/null
 t0=$(date +%s%N)
