@@ -97,13 +97,32 @@ async function shutdown(ctx, code) {
   process.exit(code);
 }
 
+function dirIdentity(dir) {
+  try { const st = fs.statSync(dir); return `${st.dev}:${st.ino}`; } catch { return null; }
+}
+
+// Why this lab should stop: its directory was removed or replaced, or another
+// lab was started in it (DIR/pid names another process).
+function orphaned(ctx, identity) {
+  const now = dirIdentity(ctx.dir);
+  if (!now) return 'lab directory removed';
+  if (identity && now !== identity) return 'lab directory replaced';
+  try {
+    const pid = Number(fs.readFileSync(ctx.file('pid'), 'utf8').trim());
+    if (pid && pid !== process.pid) return `another lab (pid ${pid}) owns the directory`;
+  } catch { /* pid file not written yet or removed by stop */ }
+  return null;
+}
+
 function installSafetyNets(ctx, ttlMinutes) {
   const onSignal = (sig) => { ctx.log(`received ${sig}`); shutdown(ctx, 0); };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   setTimeout(() => { ctx.log('ttl reached'); shutdown(ctx, 0); }, ttlMinutes * 60 * 1000).unref();
+  const identity = dirIdentity(ctx.dir);
   setInterval(() => {
-    if (!fs.existsSync(ctx.dir)) { ctx.log('lab directory removed'); shutdown(ctx, 0); }
+    const reason = orphaned(ctx, identity);
+    if (reason) { ctx.log(reason); shutdown(ctx, 0); }
   }, 2000).unref();
   process.on('uncaughtException', (e) => ctx.log(`uncaught: ${e.stack || e}`));
   process.on('unhandledRejection', (e) => ctx.log(`unhandled rejection: ${e && e.stack ? e.stack : e}`));
@@ -112,8 +131,8 @@ function installSafetyNets(ctx, ttlMinutes) {
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const ctx = makeContext(opts);
-  installSafetyNets(ctx, opts.ttl);
   fs.mkdirSync(opts.dir, { recursive: true });
+  installSafetyNets(ctx, opts.ttl);
   ctx.writeFile('ca.crt', ctx.ca.certPem, 0o644);
   const admin = await startAdmin(ctx);
   ctx.writeFile('admin-token', admin.token);

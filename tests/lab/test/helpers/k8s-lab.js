@@ -1,7 +1,8 @@
 'use strict';
 // Test helper: start a lab in a fresh temporary directory, run kubectl against
 // it, and always stop it (after hook, process exit, and the lab's own
-// "directory removed" safety net).
+// "directory removed" safety net). LAB_KEEP_DIRS=1 keeps the directories
+// (kubeconfig, lab.log) of stopped labs for debugging.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -52,7 +53,8 @@ async function startLab({ scenario } = {}) {
     if (!running.has(lab)) return;
     await run(path.join(LAB, 'stop'), [dir]);
     running.delete(lab);
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (process.env.LAB_KEEP_DIRS) process.stderr.write(`# lab directory kept: ${dir}\n`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   };
   return lab;
 }
