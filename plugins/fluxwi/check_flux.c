@@ -47,6 +47,11 @@ static const struct {
 						"Kustomization" },
 	{ "FeatureGateDisabled", "enable --feature-gates=ObjectLevelWorkload"
 				 "Identity=true on kustomize-controller" },
+	{ "no age identity found", "the file is encrypted for age only and "
+				   "the Kustomization has no age key: add a "
+				   "decryption secretRef with the .agekey, or "
+				   "re-encrypt it for the Key Vault key "
+				   "(kubectl sopsenc)" },
 	{ "failed to verify sops data integrity", "the file was edited "
 						  "without sops: re-encrypt "
 						  "it (kubectl sopsenc)" },
@@ -121,7 +126,7 @@ static void judge(struct wi_check *c, struct kube_client *kc,
 		return;
 	if (st && strcmp(st, "False") == 0 && msg && decryption_error(msg)) {
 		wi_link_add(c, "kustomizations", WI_FAIL, cause(msg),
-			    "%s/%s: %.600s", ns, name, msg);
+			    "%s/%s: %.400s", ns, name, msg);
 		sum->failed = true;
 	}
 	if (!prov || strcmp(prov, "sops") != 0)

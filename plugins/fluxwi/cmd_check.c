@@ -20,6 +20,23 @@
 #include "util/err.h"
 #include "util/log.h"
 
+/* One line: control characters become spaces, runs of spaces one. */
+static void squeeze(char *s)
+{
+	char *w = s;
+
+	for (const char *r = s; *r; r++) {
+		char ch = (*r == '\n' || *r == '\r' || *r == '\t') ? ' ' : *r;
+
+		if (ch == ' ' && (w == s || w[-1] == ' '))
+			continue;
+		*w++ = ch;
+	}
+	while (w > s && w[-1] == ' ')
+		w--;
+	*w = '\0';
+}
+
 struct wi_link *wi_link_add(struct wi_check *c, const char *name,
 			    enum wi_status st, const char *remedy,
 			    const char *fmt, ...)
@@ -35,9 +52,7 @@ struct wi_link *wi_link_add(struct wi_check *c, const char *name,
 	va_start(ap, fmt);
 	vsnprintf(l->detail, sizeof(l->detail), fmt, ap);
 	va_end(ap);
-	for (char *p = l->detail; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
+	squeeze(l->detail);
 	snprintf(l->remedy, sizeof(l->remedy), "%s",
 		 st == WI_PASS ? "" : remedy ? remedy : "");
 	return l;
