@@ -212,7 +212,7 @@ static void clean_spec_path(const char *p, char *out, size_t size)
  * equal to spec.path somewhere in its real path. */
 static bool covers_segment(const char *rfile, const char *sp)
 {
-	char want[PATH_MAX + 2];
+	char want[PATH_MAX + 16];
 
 	if (!sp[0])
 		return false;
@@ -222,7 +222,8 @@ static bool covers_segment(const char *rfile, const char *sp)
 
 bool vs_ks_covers_path(const cJSON *ks, const char *root, const char *file)
 {
-	char rroot[PATH_MAX], rfile[PATH_MAX], sp[PATH_MAX], want[PATH_MAX * 2];
+	char rroot[PATH_MAX], rfile[PATH_MAX], sp[PATH_MAX];
+	char want[PATH_MAX * 2 + 16];
 	const char *path = str_at(cJSON_GetObjectItemCaseSensitive(ks, "spec"),
 				  "path", NULL);
 
