@@ -49,6 +49,8 @@ struct az_auth {
 	int chosen;		/* -1 until a success */
 	struct cached *cache;
 	size_t ncache;
+	/* az_auth_new_assertion(): a workload identity with a given token */
+	char *as_tenant, *as_client, *assertion;
 	char why[AZ_CRED_N][REASON_MAX];
 	char fix[AZ_CRED_N][REASON_MAX];
 };
@@ -151,12 +153,36 @@ static void cached_free(struct cached *c)
 	c->token = c->scope = NULL;
 }
 
+struct az_auth *az_auth_new_assertion(struct http_client *http,
+				      const char *tenant, const char *client_id,
+				      const char *assertion)
+{
+	struct az_auth *a = az_auth_new(http, "workload-identity");
+
+	if (!a)
+		return NULL;
+	a->as_tenant = strdup(tenant);
+	a->as_client = strdup(client_id);
+	a->assertion = strdup(assertion);
+	if (!a->as_tenant || !a->as_client || !a->assertion) {
+		az_auth_free(a);
+		err_set(EXIT_FAILED, "out of memory");
+		return NULL;
+	}
+	return a;
+}
+
 void az_auth_free(struct az_auth *a)
 {
 	size_t i;
 
 	if (!a)
 		return;
+	if (a->assertion)
+		explicit_bzero(a->assertion, strlen(a->assertion));
+	free(a->assertion);
+	free(a->as_tenant);
+	free(a->as_client);
 	for (i = 0; i < a->ncache; i++)
 		cached_free(&a->cache[i]);
 	free(a->cache);
@@ -488,7 +514,11 @@ static enum outcome try_workload(struct az_auth *a, const char *scope,
 	char who[200];
 	int rc = -1;
 
-	if (!t || !c || !f)
+	if (a->assertion) {
+		t = a->as_tenant;
+		c = a->as_client;
+	}
+	if (!a->assertion && (!t || !c || !f))
 		return unavailable(a, AZ_CRED_WORKLOAD, FIX_WI, "%s%s%snot set",
 				   f ? "" : "AZURE_FEDERATED_TOKEN_FILE ",
 				   c ? "" : "AZURE_CLIENT_ID ",
@@ -496,7 +526,12 @@ static enum outcome try_workload(struct az_auth *a, const char *scope,
 	snprintf(who, sizeof(who), "workload identity (client ID %s, tenant "
 		 "%s)", c, t);
 	buf_init_secret(&tok);
-	if (read_token_file(f, &tok) < 0) {
+	if (a->assertion) {
+		if (buf_puts(&tok, a->assertion) < 0) {
+			buf_free(&tok);
+			return FAILED;
+		}
+	} else if (read_token_file(f, &tok) < 0) {
 		err_hint("the kubelet writes this file from a projected "
 			 "service account token volume; check the pod's "
 			 "volumes");

@@ -66,6 +66,18 @@ struct az_auth *az_auth_new(struct http_client *http, const char *forced);
 void az_auth_free(struct az_auth *a);
 
 /*
+ * The workload-identity credential with a given assertion (a Kubernetes
+ * service account token, e.g. from TokenRequest) instead of
+ * AZURE_FEDERATED_TOKEN_FILE: client_credentials with a jwt-bearer
+ * client_assertion at AZURE_AUTHORITY_HOST/tenant, as Flux's controller
+ * does.  Strings are copied (the assertion is wiped on free).  Errors of
+ * the exchange name the assertion's issuer and subject.
+ */
+struct az_auth *az_auth_new_assertion(struct http_client *http,
+				      const char *tenant, const char *client_id,
+				      const char *assertion);
+
+/*
  * A bearer token for `scope` ("https://vault.azure.net/.default").  The
  * string stays owned by `a` and valid until az_auth_forget() or
  * az_auth_free().  Returns 0, or -1 with err_set(): EXIT_FAILED, with the

@@ -13,90 +13,33 @@
 #include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 
+#include "util/b64.h"
 #include "util/err.h"
-
-static const char b64u_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 char *az_b64url_encode(const void *in, size_t n)
 {
-	const unsigned char *p = in;
-	char *out = malloc(n / 3 * 4 + 5);
-	size_t i, j = 0;
+	char *out = malloc(b64_encoded_len(n, B64_URL_RAW) + 1);
 
 	if (!out) {
 		err_set(EXIT_FAILED, "out of memory");
 		return NULL;
 	}
-	for (i = 0; i + 2 < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8 |
-			     p[i + 2];
-
-		out[j++] = b64u_alphabet[v >> 18 & 63];
-		out[j++] = b64u_alphabet[v >> 12 & 63];
-		out[j++] = b64u_alphabet[v >> 6 & 63];
-		out[j++] = b64u_alphabet[v & 63];
-	}
-	if (n - i == 1) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		out[j++] = b64u_alphabet[v >> 18 & 63];
-		out[j++] = b64u_alphabet[v >> 12 & 63];
-	} else if (n - i == 2) {
-		unsigned v = (unsigned)p[i] << 16 | (unsigned)p[i + 1] << 8;
-
-		out[j++] = b64u_alphabet[v >> 18 & 63];
-		out[j++] = b64u_alphabet[v >> 12 & 63];
-		out[j++] = b64u_alphabet[v >> 6 & 63];
-	}
-	out[j] = '\0';
+	b64_encode(in, n, B64_URL_RAW, out);
 	return out;
-}
-
-static int b64_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-' || c == '+')
-		return 62;
-	if (c == '_' || c == '/')
-		return 63;
-	return -1;
 }
 
 int az_b64url_decode(const char *in, size_t n, struct buf *out)
 {
-	unsigned acc = 0;
-	int bits = 0;
-	size_t i;
-	bool pad = false;
+	size_t len = 0;
 
-	for (i = 0; i < n; i++) {
-		char c = in[i];
-		int v;
-
-		if (c == ' ' || c == '\n' || c == '\r' || c == '\t')
-			continue;
-		if (c == '=') {
-			pad = true;
-			continue;
-		}
-		v = b64_value(c);
-		if (v < 0 || pad)
-			return -1;
-		acc = (acc << 6 | (unsigned)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			if (buf_putc(out, (char)(acc >> bits & 0xff)) < 0)
-				return -1;
-		}
-	}
-	return bits >= 6 ? -1 : 0;	/* one stray character */
+	if (buf_reserve(out, n * 3 / 4 + 3) < 0)
+		return -1;
+	if (b64_decode_loose(in, n, (unsigned char *)out->data + out->len,
+			     &len) < 0)
+		return -1;
+	out->len += len;
+	out->data[out->len] = '\0';
+	return 0;
 }
 
 cJSON *az_jwt_claims(const char *jwt)
@@ -341,9 +284,9 @@ static int add_x5c(cJSON *hdr, const struct az_cert *c)
 
 		if (len <= 0)
 			return -1;
-		b64 = malloc((size_t)len / 3 * 4 + 8);
+		b64 = malloc(b64_encoded_len((size_t)len, B64_STD) + 1);
 		if (b64)
-			EVP_EncodeBlock((unsigned char *)b64, der, len);
+			b64_encode(der, (size_t)len, B64_STD, b64);
 		OPENSSL_free(der);
 		if (!b64 || !cJSON_AddItemToArray(arr, cJSON_CreateString(b64))) {
 			free(b64);

@@ -48,6 +48,16 @@ expect_err "AADSTS700213"
 expect_err "az identity federated-credential create"
 expect_no_err "azure-cli"
 
+step "workload identity with a given assertion (az_auth_new_assertion)"
+AZURE_TENANT_ID=$LAB_TENANT_ID AZURE_CLIENT_ID=$LAB_CLIENT_ID \
+    run "$P" --assertion "$TMP/wi-token" token
+expect_rc 0
+expect_out "credential=workload-identity oid=$LAB_PRINCIPAL_ID"
+AZURE_TENANT_ID=$LAB_TENANT_ID AZURE_CLIENT_ID=$LAB_CLIENT_ID \
+    run "$P" --assertion "$TMP/wi-other" token
+expect_rc 1
+expect_err "subject 'system:serviceaccount:flux-system:default'"
+
 step "managed identity: IMDS (base URL from AZURE_POD_IDENTITY_AUTHORITY_HOST)"
 AZURE_POD_IDENTITY_AUTHORITY_HOST=${LAB_IMDS_ENDPOINT%/metadata/identity/oauth2/token} \
     run "$P" -v 2 token

@@ -2,6 +2,8 @@
  * azprobe - a small driver of common/azure for the integration tests.
  *
  *   azprobe [-v N] [--auth NAME] [--timeout MS] token [SCOPE]
+ *   --assertion FILE: the workload identity credential with that token
+ *   (az_auth_new_assertion, tenant/client from AZURE_TENANT_ID/CLIENT_ID)
  *   azprobe ... get URL            (through the public-key cache: --cached)
  *   azprobe ... encrypt URL HEX    (Key Vault encrypt; --local: locally)
  *   azprobe ... decrypt URL B64URL
@@ -35,6 +37,7 @@
 struct opts {
 	const char *auth;
 	const char *key_wrap;
+	const char *assertion;
 	long timeout_ms;
 	bool local, cached;
 };
@@ -244,10 +247,39 @@ out:
 	return rc;
 }
 
+static struct az_auth *new_auth(struct http_client *http,
+				const struct opts *o)
+{
+	struct buf b = BUF_INIT;
+	struct az_auth *a = NULL;
+	FILE *f;
+	char chunk[4096];
+	size_t n;
+
+	if (!o->assertion)
+		return az_auth_new(http, o->auth);
+	if (!(f = fopen(o->assertion, "r"))) {
+		err_set(EXIT_USAGE, "cannot read %s", o->assertion);
+		return NULL;
+	}
+	buf_init_secret(&b);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	if (b.data && getenv("AZURE_TENANT_ID") && getenv("AZURE_CLIENT_ID"))
+		a = az_auth_new_assertion(http, getenv("AZURE_TENANT_ID"),
+					  getenv("AZURE_CLIENT_ID"), b.data);
+	else
+		err_set(EXIT_USAGE, "--assertion needs AZURE_TENANT_ID and "
+			"AZURE_CLIENT_ID");
+	buf_free(&b);
+	return a;
+}
+
 static int run(const struct opts *o, int argc, char **argv)
 {
 	struct http_client *http = http_client_new("azprobe", 0);
-	struct az_auth *a = http ? az_auth_new(http, o->auth) : NULL;
+	struct az_auth *a = http ? new_auth(http, o) : NULL;
 	struct az_kv *kv = a ? az_kv_new(a, http, o->timeout_ms) : NULL;
 	struct az_kv_ref ref;
 	int rc = -1;
@@ -281,7 +313,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct opts o = { NULL, NULL, 0, false, false };
+	struct opts o = { NULL, NULL, NULL, 0, false, false };
 	int i = 1;
 
 	log_init("azprobe");
@@ -292,6 +324,8 @@ int main(int argc, char **argv)
 			o.auth = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc)
 			o.timeout_ms = atol(argv[++i]);
+		else if (strcmp(argv[i], "--assertion") == 0 && i + 1 < argc)
+			o.assertion = argv[++i];
 		else if (strcmp(argv[i], "--key-wrap") == 0 && i + 1 < argc)
 			o.key_wrap = argv[++i];
 		else if (strcmp(argv[i], "--local") == 0)
