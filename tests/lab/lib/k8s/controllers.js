@@ -35,16 +35,27 @@ function condition(type, status, reason, message, previous) {
 }
 
 function createControllers({ api, store, log }) {
-  const timers = new Map();
+  const work = new Map(); // key -> {timer, running, dirty}
   let stopped = false;
 
+  // Runs one sync per key at a time; events during a run cause another run,
+  // failures (e.g. a 409 from a concurrent write) a retry.
   function schedule(kind, ns, name, delay = 20) {
     const key = `${kind}/${ns}/${name}`;
-    if (timers.has(key) || stopped) return;
-    timers.set(key, setTimeout(() => {
-      timers.delete(key);
-      run(kind, ns, name).catch((e) => log(`controller ${key}: ${e.message}`));
-    }, delay));
+    if (stopped) return;
+    const w = work.get(key) || {};
+    work.set(key, w);
+    if (w.running) { w.dirty = true; return; }
+    if (w.timer) return;
+    w.timer = setTimeout(async () => {
+      w.timer = null;
+      w.running = true;
+      let retry = false;
+      let requeue = null;
+      try { requeue = await run(kind, ns, name); } catch (e) { retry = true; log(`controller ${key}: ${e.message}`); }
+      w.running = false;
+      if (w.dirty || retry) { w.dirty = false; schedule(kind, ns, name, retry ? 500 : 20); } else if (typeof requeue === 'number') schedule(kind, ns, name, requeue);
+    }, delay);
   }
 
   async function run(kind, ns, name) {
@@ -103,7 +114,15 @@ function createControllers({ api, store, log }) {
     const olds = owned(store.list(RS, ns), d).filter((rs) => rs.metadata.name !== newRS.metadata.name);
     const newReady = (fresh.status?.readyReplicas || 0) >= desired;
     if (newReady) for (const old of olds) await scaleReplicaSet(old, 0, d);
+    pruneHistory(d, olds);
     await updateDeploymentStatus(d, fresh, owned(store.list(RS, ns), d));
+  }
+
+  // Keeps at most spec.revisionHistoryLimit scaled-down old ReplicaSets.
+  function pruneHistory(d, olds) {
+    const idle = olds.filter((rs) => !rs.spec.replicas && !rs.status?.replicas).sort((a, b) => revisionOf(a) - revisionOf(b));
+    const excess = idle.length - (d.spec.revisionHistoryLimit ?? 10);
+    for (const rs of idle.slice(0, Math.max(0, excess))) api.remove(RS, rs.metadata.namespace, rs.metadata.name, {});
   }
 
   function deploymentStatus(d, newRS, rsList) {
@@ -186,7 +205,6 @@ function createControllers({ api, store, log }) {
       } catch (e) {
         await recordEvent(rs, 'Warning', 'FailedCreate', 'replicaset-controller', `Error creating: ${e.message}`);
         await setFailure(rs, e.message);
-        schedule('replicaset', rs.metadata.namespace, rs.metadata.name, 3000);
         return false;
       }
     }
@@ -196,6 +214,7 @@ function createControllers({ api, store, log }) {
   async function setFailure(rs, message) {
     const fresh = store.get(RS, rs.metadata.namespace, rs.metadata.name);
     if (!fresh) return;
+    if ((fresh.status?.conditions || []).some((c) => c.type === 'ReplicaFailure' && c.message === message)) return;
     const cond = { type: 'ReplicaFailure', status: 'True', lastTransitionTime: nowIso(), reason: 'FailedCreate', message };
     const others = (fresh.status?.conditions || []).filter((c) => c.type !== 'ReplicaFailure');
     fresh.status = { ...(fresh.status || {}), conditions: [...others, cond] };
@@ -221,6 +240,7 @@ function createControllers({ api, store, log }) {
     if (!deepEqual(fresh.status || {}, status)) {
       await api.update(RS, ns, name, { ...fresh, status }, { ...KCM, subresource: 'status' });
     }
+    return ok ? null : 3000;
   }
 
   // ---- kubelet ----
@@ -283,7 +303,7 @@ function createControllers({ api, store, log }) {
   let unsubscribe = () => {};
   return {
     start(ca) { caPem = ca; unsubscribe = store.subscribe(onEvent); },
-    stop() { stopped = true; unsubscribe(); for (const t of timers.values()) clearTimeout(t); timers.clear(); },
+    stop() { stopped = true; unsubscribe(); for (const w of work.values()) clearTimeout(w.timer); work.clear(); },
     namespaceDefaults,
   };
 }
