@@ -10,7 +10,10 @@
 
 #include <cmocka.h>
 
+#include "azure/azkv_key.h"
 #include "azure/keyvault.h"
+#include "sops/keys.h"
+#include "util/err.h"
 
 static void urls(void **state)
 {
@@ -120,12 +123,49 @@ static void op_names(void **state)
 	assert_string_equal(az_kv_op_name(AZ_KV_UNWRAP), "unwrapkey");
 }
 
+/* The azure_kv key type: options checked, registered once, described by
+ * its key URL (never its enc). */
+static void key_type(void **state)
+{
+	struct azkv_options bad_wrap = { NULL, 0, "sideways" };
+	struct azkv_options bad_auth = { "kerberos", 0, "auto" };
+	struct azkv_options ok = { "azure-cli", 5000, "remote" };
+	const struct sops_keytype *kt;
+	struct sops_key_group g = { NULL, 0 };
+	struct sops_key_entry *e;
+	char d[300];
+
+	(void)state;
+	assert_int_equal(azkv_register(&bad_wrap), -1);
+	assert_int_equal(err_code(), EXIT_USAGE);
+	assert_int_equal(azkv_register(&bad_auth), -1);
+	assert_null(sops_keytype_find("azure_kv"));
+	assert_int_equal(azkv_register(&ok), 0);
+	assert_int_equal(azkv_register(NULL), 0);	/* again: options only */
+	kt = sops_keytype_find("azure_kv");
+	assert_non_null(kt);
+	e = sops_group_add(&g, "azure_kv");
+	assert_non_null(e);
+	sops_entry_set(e, "vault_url", "https://kv.vault.azure.net");
+	sops_entry_set(e, "name", "sops");
+	sops_entry_set(e, "version", "abc");
+	sops_entry_set(e, "enc", "c2VjcmV0");
+	kt->describe(e, d, sizeof(d));
+	assert_string_equal(d, "https://kv.vault.azure.net/keys/sops/abc");
+	assert_int_equal(azkv_requests(), 0);
+	azkv_shutdown();
+	free(e->type);
+	sops_node_free(e->fields);
+	free(g.keys);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(urls),
 		cmocka_unit_test(key_bundles),
 		cmocka_unit_test(op_names),
+		cmocka_unit_test(key_type),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
