@@ -59,7 +59,11 @@ test('apply --server-side: field ownership, conflicts and --force-conflicts', as
   const conflict = await lab.kubectl(['apply', '--server-side', '-f', file]);
   assert.notEqual(conflict.code, 0);
   assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kustomize-controller": \.metadata\.labels\.app\.kubernetes\.io\/version/);
+  await lab.labctl(['counters', '--reset']);
   const dry = await ok(lab, ['apply', '--server-side', '--force-conflicts', '--dry-run=server', '-f', file, '-o', 'json']);
+  const counters = JSON.parse((await lab.labctl(['counters'])).stdout);
+  assert.equal(counters['k8s.dryrun.patch.serviceaccounts'], 1, 'dry runs are counted apart');
+  assert.equal(counters['k8s.patch.serviceaccounts'], undefined);
   assert.equal(dry.metadata.labels['app.kubernetes.io/version'], 'v0.0.1');
   let sa = await ok(lab, ['get', 'sa', ...FS, 'kustomize-controller', '-o', 'json']);
   assert.equal(sa.metadata.labels['app.kubernetes.io/version'], 'v2.6.4', 'dry run persisted nothing');

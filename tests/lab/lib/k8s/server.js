@@ -178,7 +178,8 @@ function createFrontend(k8s) {
     checkSubresource(p, verb);
     const attrs = { verb, group: p.res.group, resource: p.res.plural, subresource: p.subresource, namespace: p.namespace, name: p.name };
     if (!authorize(store, user, attrs)) throw E.forbidden(user.name, attrs);
-    counters.inc(`k8s.${verb}.${p.res.plural}${p.subresource ? '/' + p.subresource : ''}`);
+    const dry = req.query.getAll('dryRun').includes('All') ? 'dryrun.' : '';
+    counters.inc(`k8s.${dry}${verb}.${p.res.plural}${p.subresource ? '/' + p.subresource : ''}`);
     const virtual = verb === 'create' ? await virtualCreate(req, user, p) : null;
     if (virtual) { sendJson(req.res, 201, virtual); return; }
     const q = Object.fromEntries(['labelSelector', 'fieldSelector', 'limit', 'continue'].map((k) => [k, req.query.get(k)]));
