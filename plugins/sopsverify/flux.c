@@ -153,6 +153,7 @@ void vs_owner_free(struct vs_owner *o)
 	free(o->ready_message);
 	free(o->applied_rev);
 	free(o->attempted_rev);
+	free(o->target_namespace);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -192,6 +193,8 @@ int vs_owner_from_ks(struct vs_owner *o, const cJSON *ks, const char *via)
 					      "lastAppliedRevision"));
 	rc |= dup_opt(&o->attempted_rev, str_at(ks, "status",
 						"lastAttemptedRevision"));
+	rc |= dup_opt(&o->target_namespace, str_at(ks, "spec",
+						   "targetNamespace"));
 	return rc ? -1 : 0;
 }
 
@@ -286,6 +289,13 @@ int vs_advise(struct vs_secret *s)
 				"or applies its path: commit %s%s under a "
 				"Kustomization's spec.path, or name one with "
 				"--kustomization", s->file, "");
+	if (o->target_namespace && *o->target_namespace && s->namespace &&
+	    strcmp(o->target_namespace, s->namespace) != 0 &&
+	    strcmp(o->via, "--kustomization") != 0)
+		return set_step(s, "Kustomization %s (namespace %s) puts what "
+				"it applies in namespace %s (targetNamespace): "
+				"verify with --kustomization %s", o->name,
+				o->namespace, o->target_namespace, o->name);
 	if (!o->has_sops)
 		return set_step(s, "add 'decryption: {provider: sops}' to the "
 				"spec of Kustomization %s (namespace %s), "

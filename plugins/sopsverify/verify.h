@@ -54,6 +54,7 @@ struct vs_owner {
 	char *ready_message;
 	bool has_sops;			/* spec.decryption.provider: sops */
 	char *applied_rev, *attempted_rev;
+	char *target_namespace;		/* spec.targetNamespace or NULL */
 };
 
 struct vs_secret {

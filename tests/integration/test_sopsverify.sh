@@ -104,6 +104,60 @@ sv kubectl-sopsverify --kustomization apps -o json
 expect_out '"inInventory": true'
 expect_out '"lastAppliedRevision": "main@sha1:'
 
+step "--kustomization with targetNamespace; inventory and local files compared"
+mkdir -p gitops/team
+echo 'resources: [namespace.yaml, secret.yaml, plain.yaml]' \
+    >gitops/team/kustomization.yaml
+printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: team-ns}\n' \
+    >gitops/team/namespace.yaml
+printf 'apiVersion: v1\nkind: Secret\nmetadata: {name: plain-one}\nstringData: {a: not-secret}\n' \
+    >gitops/team/plain.yaml
+awk '!/namespace:/' "$SECRET_FILE" | sed 's/name: sample-secret/name: team-secret/' \
+    >gitops/team/secret.yaml
+cat >"$TMP/team-ks.yaml" <<EOF
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: team, namespace: flux-system}
+spec:
+  interval: 10m0s
+  path: ./gitops/team
+  prune: true
+  targetNamespace: team-ns
+  sourceRef: {kind: GitRepository, name: flux-system}
+  decryption:
+    provider: sops
+    secretRef: {name: sops-age}
+EOF
+kubectl apply -f "$TMP/team-ks.yaml" >/dev/null || fail "team Kustomization"
+reconcile team
+expect_eq "$(ready_of)" '"ready": true' "team Ready"
+# committed but not reconciled yet
+sed 's/name: team-secret/name: team-later/' gitops/team/secret.yaml \
+    >gitops/team/later.yaml
+echo 'resources: [namespace.yaml, secret.yaml, plain.yaml, later.yaml]' \
+    >gitops/team/kustomization.yaml
+sv kubectl-sopsverify --kustomization team gitops/team
+expect_rc 1
+expect_out "targetNamespace: team-ns"
+expect_out "team-ns     team-secret   OK"
+expect_out "team-ns     team-later    MISSING"
+expect_out "In the inventory, but no local file encrypts it:"
+expect_out "    team-ns/plain-one"
+expect_out "Encrypted locally, but not in the inventory:"
+expect_out "    team-ns/team-later (gitops/team/later.yaml)"
+rm gitops/team/later.yaml
+echo 'resources: [namespace.yaml, secret.yaml, plain.yaml]' \
+    >gitops/team/kustomization.yaml
+sv kubectl-sopsverify --kustomization team -o json
+expect_rc 0
+expect_out '"targetNamespace": "team-ns"'
+expect_out '"name": "plain-one"'
+sv kubectl-sopsverify gitops/team
+expect_rc 1
+expect_out "default     team-secret   MISSING"
+expect_out "(namespace flux-system) puts what it applies in namespace team-ns (targetNamespace): verify with --kustomization team"
+rm -r gitops/team
+
 step "a value changed in git, not reconciled yet: MISMATCH with --decrypt"
 encrypt_with rotated-planted-value-2
 sv kubectl-sopsverify .
@@ -189,6 +243,17 @@ expect_out '"sopsEncrypted": false'
 sv kubectl-sopsverify secret nothere -n $NS
 expect_rc 1
 expect_err 'secrets "nothere" not found'
+
+step "usage and input errors"
+sv kubectl-sopsverify "$TMP/does-not-exist"
+expect_rc 2
+expect_err "does-not-exist"
+mkdir -p "$TMP/empty"
+sv kubectl-sopsverify "$TMP/empty"
+expect_rc 1
+expect_out "No SOPS-encrypted Secret manifests found."
+sv kubectl-sopsverify secret
+expect_rc 2
 
 step "the API refuses: ERROR names the reason"
 sv kubectl-sopsverify --context lab-restricted .
