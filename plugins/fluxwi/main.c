@@ -6,6 +6,8 @@
  */
 #include "fluxwi.h"
 
+#include "cli/kube_names.h"
+
 #define A(member) CLI_OFF(struct fluxwi_args, member)
 
 #define OPT_CLIENT_ID(flags) \
@@ -172,7 +174,7 @@ static const struct cli_prog prog = {
 	"kubectl fluxwi check\n"
 	"kubectl fluxwi patch --client-id 00000000-0000-0000-0000-000000000000\n"
 	"kubectl fluxwi check --exchange",
-	commands, NULL, CLI_G_CLUSTER | CLI_G_TIMEOUT | CLI_G_AZURE, NULL
+	commands, NULL, CLI_G_CLUSTER | CLI_G_TIMEOUT | CLI_G_AZURE, cli_kube_names
 };
 
 int main(int argc, char **argv)

@@ -76,11 +76,6 @@ int wi_fic_command(char *out, size_t size, const char *issuer,
 		   const char *subject, const struct wi_ids *id,
 		   const char *fic_name);
 
-/* The prog's live completion hook (cli_names_fn): namespaces,
- * Kustomizations and Secrets of the cluster, contexts of the kubeconfig. */
-int fluxwi_names(const struct cli_global *g, enum cli_complete kind,
-		 FILE *out);
-
 /* The -o value, or `def`. */
 const char *wi_output(const struct cli_ctx *ctx, const char *def);
 

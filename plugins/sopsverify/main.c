@@ -6,6 +6,8 @@
  */
 #include "sopsverify.h"
 
+#include "cli/kube_names.h"
+
 #define A(member) CLI_OFF(struct sopsverify_args, member)
 
 static const char *const table_json[] = { "table", "json", NULL };
@@ -71,7 +73,7 @@ static const struct cli_prog prog = {
 	"kubectl sopsverify .\n"
 	"# Look at one live Secret\n"
 	"kubectl sopsverify secret sample-secret -n sops-workload-identity",
-	commands, "verify", CLI_G_CLUSTER | CLI_G_TIMEOUT | CLI_G_AZURE, NULL
+	commands, "verify", CLI_G_CLUSTER | CLI_G_TIMEOUT | CLI_G_AZURE, cli_kube_names
 };
 
 int main(int argc, char **argv)

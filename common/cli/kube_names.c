@@ -1,7 +1,9 @@
 /*
- * names.c - live names for shell completion (the prog's `names` hook):
+ * kube_names.c - live names for shell completion (a prog's `names` hook):
  * namespaces, Flux Kustomizations and Secrets from the cluster the global
  * flags name, and context names from the kubeconfig files.
+ * Kustomizations come from every namespace unless -n names one (they live
+ * in flux-system, not in the context's namespace).
  *
  * Completion must never hang or print errors: requests are bounded by a
  * short timeout and failures simply yield no names.
@@ -10,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/kube_names.h"
 #include "kube/client.h"
 #include "kube/objects.h"
 #include "util/err.h"
 #include "util/yamljson.h"
-#include "wi.h"
 
 #define COMPLETE_TIMEOUT_MS 5000
 
@@ -26,7 +28,8 @@ static void context_file(const char *path, FILE *out, struct buf *seen)
 
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc,
 							       "contexts")) {
-		const char *n = wi_str(c, "name", NULL);
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
+		const char *n = cJSON_IsString(name) ? name->valuestring : NULL;
 		char key[300];
 
 		if (!n || snprintf(key, sizeof(key), "\n%s\n", n) >=
@@ -86,10 +89,12 @@ static void print_names(const cJSON *items, FILE *out)
 	const cJSON *it;
 
 	cJSON_ArrayForEach(it, items) {
-		const char *n = wi_str(it, "metadata", "name", NULL);
+		const cJSON *n = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(it, "metadata"),
+			"name");
 
-		if (n)
-			fprintf(out, "%s\n", n);
+		if (cJSON_IsString(n))
+			fprintf(out, "%s\n", n->valuestring);
 	}
 }
 
@@ -112,7 +117,8 @@ static int cluster_names(const struct cli_global *g, enum cli_complete kind,
 	if (kind == CLI_COMP_NAMESPACE)
 		rc = kube_list(kc, &ns_ref, NULL, &items, NULL);
 	else if (kind == CLI_COMP_KUSTOMIZATION)
-		rc = kube_list_kustomizations(kc, kube_client_namespace(kc),
+		rc = kube_list_kustomizations(kc, g->namespace ?
+					      kube_client_namespace(kc) : NULL,
 					      NULL, &items, NULL);
 	else
 		rc = kube_list_secrets(kc, kube_client_namespace(kc), NULL,
@@ -126,8 +132,8 @@ static int cluster_names(const struct cli_global *g, enum cli_complete kind,
 	return rc;
 }
 
-int fluxwi_names(const struct cli_global *g, enum cli_complete kind,
-		 FILE *out)
+int cli_kube_names(const struct cli_global *g, enum cli_complete kind,
+		   FILE *out)
 {
 	switch (kind) {
 	case CLI_COMP_CONTEXT:
