@@ -216,6 +216,37 @@ test('Key Vault stand-in', async (t) => {
     assert.strictEqual(c['keyvault.fault.5xx'], 1);
   });
 
+  await t.test('RBAC vault: ForbiddenByRbac naming the data action; roles and scopes', async () => {
+    await lab.verb('rbac', 'on');
+    const ct = (await H.kv(lab, 'POST', keyPath(lab) + '/encrypt', sp, { alg: 'RSA-OAEP-256', value: 'AQID' })).json;
+    assert.strictEqual(ct.error.innererror.code, 'ForbiddenByRbac');
+    assert.match(ct.error.message, /^Caller is not authorized to perform action on resource\.\r\n/);
+    assert.match(ct.error.message, /Action: 'Microsoft\.KeyVault\/vaults\/keys\/encrypt\/action'\r\n/);
+    assert.match(ct.error.message, /Assignment: \(not found\)\r\n/);
+    assert.match(ct.error.message, /DecisionReason: 'DeniedWithNoValidRBAC'/);
+    assert.ok(ct.error.message.includes('oid=' + lab.env.LAB_SP_OBJECT_ID));
+    await lab.verb('rbac', 'assign', lab.env.LAB_SP_OBJECT_ID, 'Key', 'Vault', 'Crypto', 'Service', 'Encryption', 'User');
+    assert.strictEqual((await H.kv(lab, 'POST', keyPath(lab) + '/wrapkey', sp, { alg: 'RSA-OAEP-256', value: 'AQID' })).status, 200);
+    const enc = await H.kv(lab, 'POST', keyPath(lab) + '/encrypt', sp, { alg: 'RSA-OAEP-256', value: 'AQID' });
+    assert.strictEqual(enc.status, 403, 'Crypto Service Encryption User has no encrypt');
+    const keyScope = '/subscriptions/' + lab.env.LAB_SUBSCRIPTION_ID + '/resourceGroups/' + lab.env.LAB_RESOURCE_GROUP +
+      '/providers/Microsoft.KeyVault/vaults/' + lab.env.LAB_VAULT_NAME + '/keys/' + lab.env.LAB_KEY_NAME;
+    await lab.verb('rbac', 'assign', lab.env.LAB_SP_OBJECT_ID, 'role=Key Vault Crypto User', 'scope=' + keyScope);
+    const ok = await H.kv(lab, 'POST', keyPath(lab) + '/encrypt', sp, { alg: 'RSA-OAEP-256', value: 'AQID' });
+    assert.strictEqual(ok.status, 200);
+    await lab.verb('key', 'create', 'other-key');
+    assert.strictEqual((await H.kv(lab, 'POST', '/keys/other-key/encrypt', sp, { alg: 'RSA-OAEP-256', value: 'AQID' })).status, 403, 'key scope does not cover other keys');
+    const armTok = H.devToken(lab, 'https://management.core.windows.net/');
+    const vaultId = keyScope.replace(/\/keys\/.*$/, '');
+    const list = await H.request(lab.env.FLUXWI_ARM_ENDPOINT + vaultId + "/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01&$filter=" + encodeURIComponent("principalId eq '" + lab.env.LAB_SP_OBJECT_ID + "'"),
+      { ca: lab.ca, headers: { Authorization: 'Bearer ' + armTok } });
+    assert.strictEqual(list.json.value.length, 2);
+    assert.ok(list.json.value.some((a) => a.properties.roleDefinitionId.endsWith('/12338af0-0e69-4776-bea7-57ae8d297424')));
+    const vault = await H.request(lab.env.FLUXWI_ARM_ENDPOINT + vaultId + '?api-version=2023-07-01', { ca: lab.ca, headers: { Authorization: 'Bearer ' + armTok } });
+    assert.strictEqual(vault.json.properties.enableRbacAuthorization, true);
+    await lab.verb('rbac', 'off');
+  });
+
   await t.test('request counters per operation', async () => {
     await lab.resetCounters();
     await H.kv(lab, 'GET', keyPath(lab), sp);

@@ -6,6 +6,7 @@ const crypto = require('node:crypto');
 const { Router, HttpError, serveRouter } = require('../http');
 const M = require('./model');
 const entra = require('./entra');
+const rbac = require('./rbac');
 
 const AUDIENCES = ['https://management.core.windows.net/', 'https://management.core.windows.net',
   'https://management.azure.com/', 'https://management.azure.com'];
@@ -105,7 +106,7 @@ function vaultJson(ctx) {
     properties: {
       sku: { family: 'A', name: 'standard' }, tenantId: st.tenantId,
       accessPolicies: [...st.policies.entries()].map(([oid, perms]) => ({ tenantId: st.tenantId, objectId: oid, permissions: { keys: [...perms], secrets: [], certificates: [] } })),
-      enabledForDeployment: false, enableSoftDelete: true, softDeleteRetentionInDays: 90, enableRbacAuthorization: false,
+      enabledForDeployment: false, enableSoftDelete: true, softDeleteRetentionInDays: 90, enableRbacAuthorization: st.rbac,
       vaultUri: ctx.urls.vault + '/', provisioningState: 'Succeeded', publicNetworkAccess: 'Enabled',
       networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow', ipRules: [], virtualNetworkRules: [] },
     },
@@ -159,6 +160,13 @@ async function start(ctx) {
     common(ctx, req, m[1]);
     if (m[3] !== st().vaultName) throw armError(404, 'ResourceNotFound', 'The Resource \'Microsoft.KeyVault/vaults/' + m[3] + '\' under resource group \'' + m[2] + '\' was not found.');
     return vaultJson(ctx);
+  });
+  r.route('GET', new RegExp('^(' + SUB + '(?:/.*)?)/providers/Microsoft\\.Authorization/roleAssignments$', 'i'), (req, m) => {
+    common(ctx, req, m[2]);
+    const scope = m[1];
+    const f = /principalId eq '([^']+)'/.exec(req.query.get('$filter') || '');
+    const list = st().roleAssignments.filter((a) => (rbac.covers(a.scope, scope) || rbac.covers(scope, a.scope)) && (!f || a.principalId === f[1]));
+    return { value: list.map((a) => rbac.assignmentJson(st(), a)) };
   });
   r.route('GET', new RegExp('^' + SUB + '$', 'i'), (req, m) => {
     common(ctx, req, m[1]);

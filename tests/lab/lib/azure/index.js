@@ -9,6 +9,7 @@ const entra = require('./entra');
 const keyvault = require('./keyvault');
 const imds = require('./imds');
 const arm = require('./arm');
+const rbac = require('./rbac');
 
 const WI_SUBJECT = 'system:serviceaccount:flux-system:kustomize-controller';
 
@@ -70,6 +71,10 @@ function applyAzure(ctx, section) {
   if (section.hostIdentities) {
     if (section.hostIdentities.imds) st.hostIdentities.imds = section.hostIdentities.imds;
     if (section.hostIdentities.appService) st.hostIdentities.appService = section.hostIdentities.appService;
+  }
+  if (section.vault && section.vault.authorization) st.rbac = section.vault.authorization === 'rbac';
+  for (const a of section.roleAssignments || []) {
+    rbac.assign(st, M.resolvePrincipal(st, a.principal || a.objectId || a.identity), a.role, a.scope ? template(ctx, a.scope) : undefined);
   }
   if (section.clearFaults) st.faults = [];
   for (const f of section.faults || []) M.addFault(st, f);
@@ -152,6 +157,22 @@ function ficVerb(ctx, args) {
   throw new Error('usage: fic list [IDENTITY] | set IDENTITY NAME issuer=.. subject=.. [audience=..] | delete IDENTITY NAME');
 }
 
+function rbacVerb(ctx, args) {
+  const st = ctx.state.azure;
+  const { pos, kv } = parseArgs(args);
+  const sub = pos[0] || 'list';
+  if (sub === 'on' || sub === 'off') { st.rbac = sub === 'on'; return { enableRbacAuthorization: st.rbac }; }
+  if (sub === 'assign') return rbac.assign(st, M.resolvePrincipal(st, pos[1]), pos.slice(2).join(' ') || kv.role, kv.scope);
+  if (sub === 'remove') {
+    const oid = M.resolvePrincipal(st, pos[1]);
+    const role = pos.slice(2).join(' ');
+    st.roleAssignments = st.roleAssignments.filter((a) => !(a.principalId === oid && (!role || a.role === rbac.roleByName(role))));
+    return { roleAssignments: st.roleAssignments };
+  }
+  if (sub === 'list') return { enableRbacAuthorization: st.rbac, roleAssignments: st.roleAssignments, roles: Object.keys(rbac.ROLES) };
+  throw new Error('usage: rbac on|off | assign PRINCIPAL ROLE NAME [scope=…] | remove PRINCIPAL [ROLE] | list');
+}
+
 function keyVerb(ctx, args) {
   const st = ctx.state.azure;
   const { pos, kv } = parseArgs(args);
@@ -186,6 +207,8 @@ function summary(ctx) {
     keys: [...st.keys.values()].map((k) => keySummary(ctx, k)),
     policies: Object.fromEntries([...st.policies.entries()].map(([k, v]) => [k, [...v]])),
     hostIdentities: st.hostIdentities,
+    rbac: st.rbac,
+    roleAssignments: st.roleAssignments,
     faults: st.faults,
   };
 }
@@ -261,6 +284,7 @@ async function start(ctx) {
   ctx.admin.verb('policy', (args) => policyVerb(ctx, args));
   ctx.admin.verb('fic', (args) => ficVerb(ctx, args));
   ctx.admin.verb('key', (args) => keyVerb(ctx, args));
+  ctx.admin.verb('rbac', (args) => rbacVerb(ctx, args));
   ctx.admin.verb('azure', () => summary(ctx));
   ctx.admin.route('GET', '/azure', () => summary(ctx));
 }

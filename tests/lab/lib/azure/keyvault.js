@@ -5,6 +5,7 @@ const crypto = require('node:crypto');
 const { Router, HttpError, listen, describe, sendJson, sendError } = require('../http');
 const M = require('./model');
 const entra = require('./entra');
+const rbac = require('./rbac');
 
 const API_VERSIONS = ['2016-10-01', '7.0', '7.1', '7.2', '7.3', '7.4', '7.5', '7.6', '2025-07-01', '2026-01-01-preview'];
 const RESOURCE = 'https://vault.azure.net';
@@ -47,8 +48,13 @@ function authenticate(ctx, req) {
   return r.payload;
 }
 
-function authorize(ctx, claims, perm) {
+function authorize(ctx, claims, perm, keyName) {
   const st = ctx.state.azure;
+  if (st.rbac) {
+    if (rbac.allowed(st, claims.oid, perm, keyName || '')) return;
+    ctx.counters.inc('keyvault.403');
+    throw kvError(403, 'Forbidden', rbac.refusal(st, claims, perm, keyName || ''), 'ForbiddenByRbac');
+  }
   const perms = st.policies.get(claims.oid);
   if (perms && perms.has(perm)) return;
   ctx.counters.inc('keyvault.403');
@@ -132,7 +138,7 @@ function rsaDecrypt(v, alg, data) {
 function keyOperation(ctx, req, claims, name, version, opPath) {
   const st = ctx.state.azure;
   const op = OPS[opPath];
-  authorize(ctx, claims, op);
+  authorize(ctx, claims, op, name);
   const v = M.findKeyVersion(st, name, version);
   if (!v) throw keyNotFound(name, version);
   const body = req.json();
@@ -250,7 +256,7 @@ async function start(ctx) {
 function getKey(ctx, req, name, version) {
   checkApiVersion(req);
   const claims = authenticate(ctx, req);
-  authorize(ctx, claims, 'get');
+  authorize(ctx, claims, 'get', name);
   const v = M.findKeyVersion(ctx.state.azure, name, version);
   if (!v) throw keyNotFound(name, version);
   return keyBundle(ctx, name, v);

@@ -46,6 +46,8 @@ function createState(ctx) {
     keys: new Map(), // name -> {name, versions: [...]} (last = current)
     policies: new Map(), // objectId -> Set(perms)
     faults: [],
+    rbac: false, // vault uses access policies unless enableRbacAuthorization
+    roleAssignments: [],
     hostIdentities: { imds: [], appService: [] },
     identityHeader: crypto.randomBytes(16).toString('hex'),
     issuerCache: new Map(),
