@@ -575,12 +575,30 @@ static int setup_tls(CURL *h, struct xfer *x)
 	return 0;
 }
 
-static void setup_proxy(CURL *h, const char *proxy)
+/* Go's ProxyFromEnvironment never proxies localhost or loopback IPs. */
+static bool loopback_url(const char *url)
+{
+	char host[256];
+	int port;
+
+	if (http_url_host_port(url, host, sizeof(host), &port) < 0) {
+		err_clear();
+		return false;
+	}
+	return strcasecmp(host, "localhost") == 0 ||
+	       strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+}
+
+static void setup_proxy(CURL *h, const char *proxy, const char *url)
 {
 	char fixed[1024];
 
-	if (!proxy)
-		return;		/* libcurl reads the environment itself */
+	if (!proxy) {
+		/* libcurl reads HTTPS_PROXY, NO_PROXY, ... itself */
+		if (loopback_url(url))
+			curl_easy_setopt(h, CURLOPT_PROXY, "");
+		return;
+	}
 	if (strncasecmp(proxy, "socks5://", 9) == 0) {
 		/* Go's SOCKS5 dialer lets the proxy resolve names */
 		snprintf(fixed, sizeof(fixed), "socks5h://%s", proxy + 9);
@@ -642,7 +660,7 @@ static int setup(struct http_client *c, CURL *h, struct xfer *x)
 	if (req->secret_response)
 		x->resp->body.secret = true;
 	setup_method(h, req);
-	setup_proxy(h, req->proxy);
+	setup_proxy(h, req->proxy, req->url);
 	if (setup_tls(h, x) < 0 || build_headers(x) < 0 || build_auth(x) < 0)
 		return -1;
 	if (x->connect_to)

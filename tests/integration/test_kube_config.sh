@@ -346,6 +346,67 @@ else
     echo "   (skipped: cannot create a mount namespace here)"
 fi
 
+step "tls-server-name, insecure-skip-tls-verify, proxy-url and HTTPS_PROXY"
+port=${SERVER##*:}
+tlscfg() {  # $1: extra cluster fields (flow map entries)
+    cat <<EOF
+clusters:
+- name: lab
+  cluster: {server: "https://127.0.0.1:$port"$1}
+users:
+- name: sa
+  user: {tokenFile: "$M/pki/sa.token"}
+contexts:
+- name: t
+  context: {cluster: lab, user: sa}
+current-context: t
+EOF
+}
+tlscfg ", certificate-authority: $M/pki/ca.crt, tls-server-name: localhost" >"$M/sni.yaml"
+same_as_kubectl "tls-server-name" --kubeconfig "$M/sni.yaml"
+tlscfg ", certificate-authority: $M/pki/ca.crt, tls-server-name: wrong.example" >"$M/badsni.yaml"
+kubectl --kubeconfig "$M/badsni.yaml" get --raw /version >/dev/null 2>&1 && fail "kubectl accepted a wrong tls-server-name"
+run "$PROBE" --kubeconfig "$M/badsni.yaml" raw /version
+expect_rc 1
+expect_err 'tls-server-name'
+tlscfg ", insecure-skip-tls-verify: true" >"$M/insecure.yaml"
+same_as_kubectl "insecure" --kubeconfig "$M/insecure.yaml"
+run "$PROBE" --kubeconfig "$M/insecure.yaml" raw /version
+expect_rc 0
+expect_err 'insecure-skip-tls-verify is set for cluster "lab"'
+tlscfg ", certificate-authority: $M/pki/sa.token" >"$M/badca.yaml"
+run "$PROBE" --kubeconfig "$M/badca.yaml" raw /version
+expect_rc 1
+# a CONNECT proxy that logs what goes through it
+python3 "$TOP/tests/tools/connect-proxy.py" "$M/proxy.log" >"$M/proxy.port" &
+proxy_pid=$!
+on_exit "kill $proxy_pid"
+for _ in $(seq 50); do [[ -s $M/proxy.port ]] && break; sleep 0.1; done
+pport=$(cat "$M/proxy.port")
+[[ -n $pport ]] || fail "the test proxy did not start"
+tlscfg ", certificate-authority: $M/pki/ca.crt, proxy-url: http://127.0.0.1:$pport" >"$M/proxy.yaml"
+: >"$M/proxy.log"
+kubectl --kubeconfig "$M/proxy.yaml" get --raw /version >/dev/null || fail "kubectl through proxy-url"
+k_lines=$(grep -c "CONNECT 127.0.0.1:$port" "$M/proxy.log")
+: >"$M/proxy.log"
+run "$PROBE" --kubeconfig "$M/proxy.yaml" -A twice v1 namespaces default
+expect_rc 0
+p_lines=$(grep -c "CONNECT 127.0.0.1:$port" "$M/proxy.log")
+((k_lines >= 1)) || fail "kubectl did not use proxy-url"
+expect_eq "$p_lines" 1 "tunnels through proxy-url (one connection for two requests)"
+tlscfg ", certificate-authority: $M/pki/ca.crt, proxy-url: http://127.0.0.1:1" >"$M/deadproxy.yaml"
+run "$PROBE" --kubeconfig "$M/deadproxy.yaml" raw /version
+expect_rc 1
+# HTTPS_PROXY from the environment is not used for loopback servers (Go's
+# rule), but is for other names
+: >"$M/proxy.log"
+run env HTTPS_PROXY="http://127.0.0.1:$pport" "$PROBE" --kubeconfig "$M/sni.yaml" raw /version
+expect_rc 0
+expect_eq "$(wc -l <"$M/proxy.log")" 0 "proxied loopback requests"
+tlscfg ", certificate-authority: $M/pki/ca.crt" | sed "s#https://127.0.0.1:#https://lab.fluxwi.test:#" >"$M/named.yaml"
+run env HTTPS_PROXY="http://127.0.0.1:$pport" "$PROBE" --kubeconfig "$M/named.yaml" raw /version
+grep -q "CONNECT lab.fluxwi.test:$port" "$M/proxy.log" || fail "HTTPS_PROXY not used for a named host"
+
 step "errors kubectl also reports"
 run "$PROBE" --kubeconfig "$M/certdata.yaml" --context nope config
 expect_rc 2
