@@ -207,3 +207,19 @@ test('a reconcile.fluxcd.io/requestedAt annotation triggers reconciles (flux rec
   assert.strictEqual(gr.status.artifact.revision, ks.status.lastAppliedRevision);
   assert.strictEqual(S.readSecret(lab).data.username, 'demo-user');
 });
+
+test('stale revision: `source` moves the GitRepository, the Kustomization keeps the old one; bootstrap scenario', async (t) => {
+  const lab = await H.startLab(t, { scenario: 'flux:\n  bootstrap: true\n' });
+  const ks0 = JSON.parse(lab.kubectl('get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json'));
+  assert.match(ks0.status.lastAppliedRevision, /^main@sha1:/, 'bootstrap reconciled apps');
+  assert.strictEqual(S.readSecret(lab).data.username, 'demo-user');
+  fs.writeFileSync(lab.repo('gitops/aks/apps/extra.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: sops-workload-identity\n');
+  const src = await lab.verb('source', 'flux-system');
+  assert.notStrictEqual(src.revision, ks0.status.lastAppliedRevision);
+  const gr = JSON.parse(lab.kubectl('get', 'gitrepository', 'flux-system', '-n', 'flux-system', '-o', 'json'));
+  assert.strictEqual(gr.status.artifact.revision, src.revision);
+  const ks1 = JSON.parse(lab.kubectl('get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json'));
+  assert.strictEqual(ks1.status.lastAppliedRevision, ks0.status.lastAppliedRevision);
+  const r = await lab.verb('reconcile', 'apps');
+  assert.strictEqual(r.revision, src.revision);
+});

@@ -39,6 +39,10 @@ function serial(ctx, ns, name) {
   return run;
 }
 
+function st(ctx) {
+  return ctx.state.flux;
+}
+
 function copyDir(src, dst) {
   fs.mkdirSync(dst, { recursive: true });
   for (const e of fs.readdirSync(src, { withFileTypes: true })) {
@@ -79,6 +83,12 @@ async function start(ctx) {
   configure(ctx, cfg);
   ctx.env.LAB_REPO_DIR = ctx.state.flux.repo;
   ctx.admin.verb('reconcile', (args) => reconcileVerb(ctx, args));
+  // source-controller alone: the GitRepository takes the repo's current revision, the
+  // Kustomizations do not run (so their lastAppliedRevision goes stale until reconciled).
+  ctx.admin.verb('source', (args) => {
+    const { ns, name } = parseTarget(args.find((a) => !String(a).startsWith('-')));
+    return st(ctx).queue.then(() => controller.reconcileSource(ctx, ns, name));
+  });
   ctx.admin.verb('flux', () => ({ repo: ctx.state.flux.repo, repos: ctx.state.flux.repos, revision: fs.existsSync(ctx.state.flux.repo) ? 'main@sha1:' + controller.treeDigest(ctx.state.flux.repo) : null }));
 }
 
@@ -109,6 +119,15 @@ function watchRequests(ctx) {
 
 async function afterStart(ctx) {
   watchRequests(ctx);
+  // flux.bootstrap: true — start as a bootstrapped cluster: flux-system and the Kustomizations
+  // it creates are reconciled once (a fresh lab leaves that to the test or the demo).
+  if (ctx.config.flux && ctx.config.flux.bootstrap) {
+    const first = await reconcileVerb(ctx, ['flux-system/flux-system']);
+    if (first.ready) {
+      const created = (first.changes || []).filter((c) => c.id.startsWith('Kustomization/') && c.id !== 'Kustomization/flux-system/flux-system');
+      for (const c of created) await reconcileVerb(ctx, [c.id.slice('Kustomization/'.length)]);
+    }
+  }
 }
 
 async function applyScenario(doc, ctx) {
