@@ -316,8 +316,13 @@ int vs_advise(struct vs_secret *s)
 		return set_step(s, "fix the Kustomization's error above, then "
 				"'flux reconcile kustomization %s -n %s "
 				"--with-source'", o->name, o->namespace);
-	return set_step(s, "Flux has not applied this revision yet, or the "
-			"Secret was changed by hand: 'flux reconcile "
-			"kustomization %s -n %s --with-source'",
+	if (s->edited_by)
+		return set_step(s, "the Secret was changed outside git (by "
+				"%s); the next reconciliation of Kustomization "
+				"%s restores git's values: 'flux reconcile "
+				"kustomization %s -n %s'", s->edited_by,
+				o->name, o->name, o->namespace);
+	return set_step(s, "Flux has not applied this revision yet: 'flux "
+			"reconcile kustomization %s -n %s --with-source'",
 			o->name, o->namespace);
 }

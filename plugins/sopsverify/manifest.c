@@ -127,11 +127,12 @@ void vs_secret_reset(struct vs_secret *s)
 	free_strv(s->encrypted_keys, s->nencrypted);
 	free(s->detail);
 	free(s->next_step);
+	free(s->edited_by);
 	vs_owner_free(&s->owner);
 	s->notes = NULL;
 	s->missing_keys = s->extra_keys = s->encrypted_keys = NULL;
 	s->nnotes = s->nmissing = s->nextra = s->nencrypted = 0;
-	s->detail = s->next_step = NULL;
+	s->detail = s->next_step = s->edited_by = NULL;
 	s->verdict = VS_PENDING;
 }
 

@@ -317,6 +317,7 @@ static cJSON *secret_json(const struct vs_secret *s, bool with_inv)
 						    s->nencrypted)) ||
 	    !add_item(j, "differentValues", notes_json(s)) ||
 	    !add_item(j, "owner", owner_json(&s->owner)) ||
+	    !add_str(j, "changedBy", s->edited_by) ||
 	    !add_str(j, "nextStep", s->next_step) ||
 	    (with_inv && !cJSON_AddBoolToObject(j, "inInventory",
 						s->in_inventory))) {

@@ -207,6 +207,41 @@ static int scan_manifest(struct vs_secret *s, const cJSON *live,
 	return rc;
 }
 
+/* Managers that write Secrets on Flux's behalf: not "by hand". */
+static bool flux_manager(const char *m)
+{
+	return strcmp(m, "kustomize-controller") == 0 ||
+	       strcmp(m, "before-first-apply") == 0;
+}
+
+/* The last writer other than Flux that metadata.managedFields names. */
+static int find_hand_edit(struct vs_secret *s, const cJSON *live)
+{
+	const cJSON *md = cJSON_GetObjectItemCaseSensitive(live, "metadata");
+	const cJSON *mf = cJSON_GetObjectItemCaseSensitive(md, "managedFields");
+	const cJSON *e, *last = NULL;
+
+	cJSON_ArrayForEach(e, mf) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "manager");
+
+		if (cJSON_IsString(m) && !flux_manager(m->valuestring))
+			last = e;
+	}
+	if (!last)
+		return 0;
+	if (asprintf(&s->edited_by, "%s (%s, %s)",
+		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			     last, "manager")),
+		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			     last, "operation")) ?: "?",
+		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			     last, "time")) ?: "?") < 0) {
+		s->edited_by = NULL;
+		return err_set(EXIT_FAILED, "out of memory");
+	}
+	return 0;
+}
+
 static int append_list(struct buf *b, const char *label, char **v, size_t n)
 {
 	if (n == 0)
@@ -239,6 +274,8 @@ static int mismatch_detail(struct vs_secret *s)
 			rc = buf_printf(&b, " (git %s, live %s)", n->fp_git,
 					n->fp_live);
 	}
+	if (rc == 0 && s->edited_by)
+		rc = buf_printf(&b, "; also written by %s", s->edited_by);
 	if (rc < 0) {
 		buf_free(&b);
 		return -1;
@@ -277,6 +314,8 @@ int vs_judge(struct vs_secret *s, const cJSON *live, bool compare_values,
 	}
 	if (s->nmissing || s->nextra || s->nnotes) {
 		s->verdict = VS_MISMATCH;
+		if (find_hand_edit(s, live) < 0)
+			return -1;
 		return mismatch_detail(s);
 	}
 	s->verdict = VS_OK;

@@ -75,6 +75,9 @@ struct vs_secret {
 	size_t nnotes;
 	char **missing_keys, **extra_keys, **encrypted_keys;
 	size_t nmissing, nextra, nencrypted;
+	char *edited_by;		/* MISMATCH: a writer other than Flux
+					 * in managedFields ("kubectl-patch
+					 * (Update, TIME)"), or NULL */
 	struct vs_owner owner;		/* name NULL when unknown */
 	char *next_step;
 };

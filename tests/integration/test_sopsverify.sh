@@ -166,7 +166,8 @@ sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -v 2
 expect_rc 1
 expect_out "sample-secret   MISMATCH   value differs: password (git "
 expect_out "owner: Kustomization flux-system/apps (by inventory)"
-expect_out "flux reconcile kustomization apps -n flux-system"
+expect_out "next: Flux has not applied this revision yet: 'flux reconcile kustomization apps -n flux-system --with-source'"
+expect_no_out "changed outside git"
 reconcile apps
 sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
 expect_rc 0
@@ -179,6 +180,8 @@ sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -o json
 expect_rc 1
 expect_out '"verdict": "MISMATCH"'
 expect_out '"key": "username"'
+expect_out '"changedBy": "kubectl-patch (Update, '
+expect_out "the Secret was changed outside git (by kubectl-patch"
 kubectl -n $NS patch secret sample-secret --type merge \
     -p '{"data":{"added":"eA=="}}' >/dev/null || fail "kubectl patch"
 sv kubectl-sopsverify .

@@ -140,6 +140,19 @@ static void verdicts(void **state)
 	assert_string_equal(s.encrypted_keys[0], "password");
 	cJSON_Delete(l);
 
+	/* a writer other than Flux in managedFields is named */
+	l = live(V_PASS, NULL, NULL);
+	cJSON_AddItemToObject(l, "metadata", cJSON_Parse(
+		"{\"managedFields\":[{\"manager\":\"kustomize-controller\","
+		"\"operation\":\"Apply\"},{\"manager\":\"kubectl-edit\","
+		"\"operation\":\"Update\",\"time\":\"2026-11-29T10:00:00Z\"}]}"));
+	assert_int_equal(vs_judge(&s, l, false, false), 0);
+	assert_int_equal(s.verdict, VS_MISMATCH);
+	assert_string_equal(s.edited_by,
+			    "kubectl-edit (Update, 2026-11-29T10:00:00Z)");
+	assert_non_null(strstr(s.detail, "also written by kubectl-edit"));
+	cJSON_Delete(l);
+
 	assert_int_equal(vs_judge_error(&s, "Forbidden: no"), 0);
 	assert_int_equal(s.verdict, VS_ERROR);
 	assert_string_equal(s.detail, "Forbidden: no");
