@@ -48,7 +48,7 @@ expect_out "+    azure.workload.identity/client-id: $CID"
 expect_err "nothing was written"
 expect_eq "$(tree_stat "$TMP/repo")" "$before" "tree after --dry-run"
 # the diff applies to the tree and yields what a real run writes
-(cd "$TMP/repo" && printf '%s\n' "$OUT" | patch -s -p1) || fail "the --dry-run diff does not apply"
+(cd "$TMP/repo" && printf "%s\n" "$OUT" | git apply -p1) || fail "the --dry-run diff does not apply"
 applied=$(tree_sum "$TMP/repo")
 
 step "generate found from the current directory writes the two files and the entries"

@@ -73,10 +73,21 @@ expect_out "--identity-name <IDENTITY_NAME> --resource-group <RESOURCE_GROUP>"
 run kubectl-fluxwi issuer --identity "$LAB_IDENTITY_ID" -o json
 expect_rc 0
 expect_out "\"issuer\": \"$LAB_K8S_ISSUER\""
+expect_out "\"source\": \"discovery\""
 expect_out "--identity-name $LAB_IDENTITY_NAME --resource-group $LAB_RESOURCE_GROUP"
 expect_out "--audiences api://AzureADTokenExchange"
 run kubectl-fluxwi issuer --identity not/an/identity
 expect_rc 2
+# a user who may not read discovery: the iss of a TokenRequest, else a clear error
+run kubectl-fluxwi issuer --context lab-restricted
+expect_rc 1
+expect_err "/.well-known/openid-configuration"
+expect_err "hint: ask for get"
+kubectl create -f "$TOP/tests/fixtures/fluxwi/token-role.yaml" >/dev/null || fail "role not created"
+run kubectl-fluxwi issuer --context lab-restricted -o json
+expect_rc 0
+expect_out "\"issuer\": \"$LAB_K8S_ISSUER\""
+expect_out "\"source\": \"token\""
 
 step "patch --dry-run writes nothing"
 sa0=$(normalized serviceaccount); dep0=$(normalized deployment)
@@ -88,7 +99,8 @@ expect_out "azure.workload.identity/client-id: $LAB_CLIENT_ID"
 expect_out "azure.workload.identity/use: \"true\""
 expect_err "nothing was written"
 expect_eq "$(rv serviceaccount)/$(rv deployment)" "$sa_rv/$dep_rv" "resourceVersions after --dry-run"
-labctl counters | grep -q '"k8s.dryrun' && expect_eq "$(writes)" "" "writes after --dry-run"
+expect_eq "$(writes)" "" "writes after --dry-run"
+labctl counters | grep -q '"k8s.dryrun.patch.deployments"' || fail "no server dry-run was sent"
 
 step "patch with --identity (ARM lookup) wires the controller and confirms the injection"
 run kubectl-fluxwi patch --identity "$LAB_IDENTITY_ID"
@@ -182,7 +194,7 @@ check_all_pass
 
 step "broken link: a Kustomization with a decryption error"
 cp "$LAB_REPO_DIR/gitops/aks/apps/secret.yaml" "$TMP/secret.yaml"
-cp /work/shared/vectors/sops-real/sops__secret.age.yaml "$LAB_REPO_DIR/gitops/aks/apps/secret.yaml"
+cp "${SOPS_VECTORS:-$TOP/../shared/vectors/sops-real}/sops__secret.age.yaml" "$LAB_REPO_DIR/gitops/aks/apps/secret.yaml"
 labctl reconcile flux-system/apps >/dev/null
 check_only kustomizations --exchange --key "$LAB_KEY_URL"
 [[ $(remedy kustomizations) == *"age key"* ]] || fail "kustomizations remedy: $(remedy kustomizations)"
