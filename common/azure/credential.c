@@ -391,6 +391,20 @@ static int entra_token(struct az_auth *a, const struct entra_req *r,
 	return rc;
 }
 
+/* Fills a request for credential `kind` of client c in tenant t; `who`
+ * (200 bytes) receives its name for messages. */
+static void entra_req_init(struct entra_req *r, char who[200],
+			   const char *kind, const char *t, const char *c,
+			   const char *secret_name)
+{
+	snprintf(who, 200, "%s (client ID %s, tenant %s)", kind, c, t);
+	memset(r, 0, sizeof(*r));
+	r->who = who;
+	r->tenant = t;
+	r->client_id = c;
+	r->secret_name = secret_name;
+}
+
 /* ---- env: client secret ------------------------------------------------ */
 
 static const char FIX_ENV[] = "set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
@@ -414,12 +428,8 @@ static enum outcome try_env(struct az_auth *a, const char *scope,
 					     "username/password sign-in is "
 					     "not supported)"
 					   : "");
-	snprintf(who, sizeof(who), "client secret credential (client ID %s, "
-		 "tenant %s)", c, t);
-	r.who = who;
-	r.tenant = t;
-	r.client_id = c;
-	r.secret_name = "client_secret";
+	entra_req_init(&r, who, "client secret credential", t, c,
+		       "client_secret");
 	r.secret = s;
 	return entra_token(a, &r, scope, g) == 0 ? GOT_TOKEN : FAILED;
 }
@@ -443,7 +453,7 @@ static enum outcome try_cert(struct az_auth *a, const char *scope,
 	const char *t = env("AZURE_TENANT_ID"), *c = env("AZURE_CLIENT_ID");
 	const char *p = env("AZURE_CLIENT_CERTIFICATE_PATH");
 	struct az_cert cert;
-	struct entra_req r = { 0 };
+	struct entra_req r;
 	char who[200], url[700], *jwt;
 	int rc;
 
@@ -452,8 +462,8 @@ static enum outcome try_cert(struct az_auth *a, const char *scope,
 				   t ? "" : "AZURE_TENANT_ID ",
 				   c ? "" : "AZURE_CLIENT_ID ",
 				   p ? "" : "AZURE_CLIENT_CERTIFICATE_PATH ");
-	snprintf(who, sizeof(who), "client certificate credential (client "
-		 "ID %s, tenant %s)", c, t);
+	entra_req_init(&r, who, "client certificate credential", t, c,
+		       "client_assertion");
 	if (entra_url(t, url, sizeof(url)) < 0 ||
 	    az_cert_load(p, env("AZURE_CLIENT_CERTIFICATE_PASSWORD"), &cert) <
 		    0)
@@ -463,10 +473,6 @@ static enum outcome try_cert(struct az_auth *a, const char *scope,
 	az_cert_free(&cert);
 	if (!jwt)
 		return FAILED;
-	r.who = who;
-	r.tenant = t;
-	r.client_id = c;
-	r.secret_name = "client_assertion";
 	r.secret = jwt;
 	rc = entra_token(a, &r, scope, g);
 	explicit_bzero(jwt, strlen(jwt));
@@ -523,8 +529,8 @@ static enum outcome try_workload(struct az_auth *a, const char *scope,
 				   f ? "" : "AZURE_FEDERATED_TOKEN_FILE ",
 				   c ? "" : "AZURE_CLIENT_ID ",
 				   t ? "" : "AZURE_TENANT_ID ");
-	snprintf(who, sizeof(who), "workload identity (client ID %s, tenant "
-		 "%s)", c, t);
+	entra_req_init(&r, who, "workload identity", t, c,
+		       "client_assertion");
 	buf_init_secret(&tok);
 	if (a->assertion) {
 		if (buf_puts(&tok, a->assertion) < 0) {
@@ -539,10 +545,6 @@ static enum outcome try_workload(struct az_auth *a, const char *scope,
 		return FAILED;
 	}
 	claims = az_jwt_claims(tok.data);
-	r.who = who;
-	r.tenant = t;
-	r.client_id = c;
-	r.secret_name = "client_assertion";
 	r.secret = tok.data;
 	r.assertion_claims = claims;
 	rc = entra_token(a, &r, scope, g);

@@ -613,6 +613,8 @@ static int kv_error(struct az_kv *kv, const struct call *c,
 
 /* ---- operations ---------------------------------------------------------------------- */
 
+static void cache_store(const char *json);
+
 static void key_url(struct call *c, const struct az_kv_ref *ref,
 		    const char *suffix, const char *api)
 {
@@ -621,8 +623,9 @@ static void key_url(struct call *c, const struct az_kv_ref *ref,
 		 ref->version, suffix, api);
 }
 
-int az_kv_get_key(struct az_kv *kv, const struct az_kv_ref *ref,
-		  struct az_kv_key *out)
+/* GET key; with `store`, the answer also goes to the disk cache. */
+static int fetch_key(struct az_kv *kv, const struct az_kv_ref *ref,
+		     struct az_kv_key *out, bool store)
 {
 	struct call c = { 0 };
 	struct http_response resp;
@@ -635,8 +638,16 @@ int az_kv_get_key(struct az_kv *kv, const struct az_kv_ref *ref,
 	rc = kv_send(kv, &c, &resp);
 	if (rc == 0)
 		rc = az_kv_key_from_json(resp.body.data, out);
+	if (rc == 0 && store)
+		cache_store(resp.body.data);
 	http_response_free(&resp);
 	return rc;
+}
+
+int az_kv_get_key(struct az_kv *kv, const struct az_kv_ref *ref,
+		  struct az_kv_key *out)
+{
+	return fetch_key(kv, ref, out, false);
 }
 
 static char *op_body(const unsigned char *in, size_t n)
@@ -955,23 +966,10 @@ void az_kv_cache_drop(const char *kid)
 int az_kv_get_key_cached(struct az_kv *kv, const struct az_kv_ref *ref,
 			 struct az_kv_key *out)
 {
-	struct call c = { 0 };
-	struct http_response resp;
 	char kid[700];
-	int rc;
 
 	az_kv_ref_string(ref, kid, sizeof(kid));
 	if (ref->version[0] && cache_load(kid, out) == 0)
 		return 0;
-	c.ref = ref;
-	c.what = "get key";
-	key_url(&c, ref, "", kv->api);
-	http_response_init(&resp);
-	rc = kv_send(kv, &c, &resp);
-	if (rc == 0)
-		rc = az_kv_key_from_json(resp.body.data, out);
-	if (rc == 0)
-		cache_store(resp.body.data);
-	http_response_free(&resp);
-	return rc;
+	return fetch_key(kv, ref, out, true);
 }
