@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/b64.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -54,86 +55,6 @@ static char *xstrdup(const char *s)
 	if (s && !d)
 		oom();
 	return d;
-}
-
-/* ---- base64 --------------------------------------------------------------- */
-
-static int b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+') return 62;
-	if (c == '/') return 63;
-	return -1;
-}
-
-char *kube_b64_decode(const char *in, size_t *len)
-{
-	size_t n = strlen(in), o = 0;
-	char *out = malloc(n / 4 * 3 + 4);
-	unsigned acc = 0;
-	int bits = 0, pad = 0;
-
-	if (!out) {
-		oom();
-		return NULL;
-	}
-	for (; *in; in++) {
-		int v;
-
-		if (isspace((unsigned char)*in))
-			continue;
-		if (*in == '=') {
-			pad++;
-			continue;
-		}
-		v = b64_value((unsigned char)*in);
-		if (v < 0 || pad)
-			goto bad;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	if (bits >= 6 || pad > 2)
-		goto bad;
-	out[o] = '\0';
-	*len = o;
-	return out;
-bad:
-	explicit_bzero(out, n / 4 * 3 + 4);
-	free(out);
-	err_set(EXIT_USAGE, "invalid base64 data");
-	return NULL;
-}
-
-char *kube_b64_encode(const void *data, size_t len)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-				  "qrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
-	size_t i;
-
-	if (!out) {
-		oom();
-		return NULL;
-	}
-	for (i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		v |= i + 1 < len ? (unsigned)p[i + 1] << 8 : 0;
-		v |= i + 2 < len ? p[i + 2] : 0;
-		*o++ = tbl[v >> 18 & 63];
-		*o++ = tbl[v >> 12 & 63];
-		*o++ = i + 1 < len ? tbl[v >> 6 & 63] : '=';
-		*o++ = i + 2 < len ? tbl[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
 }
 
 /* ---- paths --------------------------------------------------------------- */
@@ -529,6 +450,25 @@ static int load_in_cluster(struct kube_config *c)
 
 /* ---- the cluster --------------------------------------------------------- */
 
+/* Decodes base64 (whitespace allowed) into a new NUL-terminated buffer. */
+static char *b64_dup_loose(const char *in, size_t *len)
+{
+	size_t n = strlen(in);
+	char *out = malloc(n * 3 / 4 + 4);
+
+	if (!out) {
+		oom();
+		return NULL;
+	}
+	if (b64_decode_loose(in, n, (unsigned char *)out, len) < 0) {
+		explicit_bzero(out, n * 3 / 4 + 4);
+		free(out);
+		return NULL;
+	}
+	out[*len] = '\0';
+	return out;
+}
+
 static int load_data(const struct entry *e, const char *kind,
 		     const char *key, char **out, size_t *len)
 {
@@ -540,7 +480,7 @@ static int load_data(const struct entry *e, const char *kind,
 	*len = 0;
 	if (!v || !*v)
 		return 0;
-	*out = kube_b64_decode(v, len);
+	*out = b64_dup_loose(v, len);
 	if (!*out) {
 		err_set(EXIT_USAGE, "kubeconfig %s: %s \"%s\": %s is not valid "
 			"base64", e->file, kind, e->name, key);
@@ -1100,6 +1040,40 @@ int kube_config_load(struct kube_config **out, const struct kube_opts *o)
 	}
 	*out = c;
 	return 0;
+}
+
+int kube_config_context_names(const struct kube_opts *o, char ***names,
+			      size_t *n)
+{
+	struct loaded L;
+	size_t i;
+	int rc;
+
+	*names = NULL;
+	*n = 0;
+	memset(&L, 0, sizeof(L));
+	rc = read_files(&L, o);
+	if (rc == 0 && L.contexts.n) {
+		*names = calloc(L.contexts.n, sizeof(char *));
+		if (!*names)
+			rc = oom();
+		for (i = 0; rc == 0 && i < L.contexts.n; i++) {
+			(*names)[i] = xstrdup(L.contexts.v[i].name);
+			if (!(*names)[i])
+				rc = -1;
+			else
+				(*n)++;
+		}
+	}
+	loaded_free(&L);
+	if (rc < 0) {
+		for (i = 0; i < *n; i++)
+			free((*names)[i]);
+		free(*names);
+		*names = NULL;
+		*n = 0;
+	}
+	return rc;
 }
 
 static void free_secret(char *p, size_t len)

@@ -96,16 +96,18 @@ struct kube_config {
 int kube_config_load(struct kube_config **out, const struct kube_opts *opts);
 void kube_config_free(struct kube_config *cfg);
 
+/*
+ * The context names of the merged kubeconfig (same files and merge rules as
+ * kube_config_load, without resolving anything), in file order, first
+ * definition wins.  *names is a new array of new strings (free each, then
+ * the array); *n its length.  Returns 0 (also when there is no kubeconfig:
+ * n = 0), or -1 with err_set() when a file cannot be read or parsed.
+ */
+int kube_config_context_names(const struct kube_opts *opts, char ***names,
+			      size_t *n);
+
 /* Describes the user's auth method for messages: "client certificate",
  * "token", "tokenFile", "exec plugin kubelogin", "none". */
 const char *kube_config_auth_kind(const struct kube_config *cfg);
-
-/* Decodes standard base64 (whitespace ignored).  Returns a NUL-terminated
- * buffer, *len its size; NULL with err_set() when invalid. */
-char *kube_b64_decode(const char *in, size_t *len);
-
-/* Encodes bytes as standard base64 with padding.  NULL when out of
- * memory. */
-char *kube_b64_encode(const void *data, size_t len);
 
 #endif

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/b64.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -111,6 +112,15 @@ static int read_file(const char *path, struct buf *out)
 	return 0;
 }
 
+static char *b64_std(const void *data, size_t len)
+{
+	char *out = malloc(b64_encoded_len(len, B64_STD) + 1);
+
+	if (out)
+		b64_encode(data, len, B64_STD, out);
+	return out;
+}
+
 static int add_ca(cJSON *cl, const struct kube_config *cfg)
 {
 	struct buf ca = BUF_INIT;
@@ -118,9 +128,9 @@ static int add_ca(cJSON *cl, const struct kube_config *cfg)
 	int rc = 0;
 
 	if (cfg->ca_data)
-		enc = kube_b64_encode(cfg->ca_data, cfg->ca_len);
+		enc = b64_std(cfg->ca_data, cfg->ca_len);
 	else if (cfg->ca_file && (rc = read_file(cfg->ca_file, &ca)) == 0)
-		enc = kube_b64_encode(ca.data ? ca.data : "", ca.len);
+		enc = b64_std(ca.data ? ca.data : "", ca.len);
 	buf_free(&ca);
 	if (rc < 0)
 		return -1;

@@ -122,6 +122,16 @@ long http_client_remaining_ms(const struct http_client *c)
 	return left > 0 ? (long)left : 0;
 }
 
+int http_client_last_code(const struct http_client *c)
+{
+	return (int)c->last_code;
+}
+
+bool http_code_is_timeout(int code)
+{
+	return code == CURLE_OPERATION_TIMEDOUT;
+}
+
 static CURL *pool_handle(struct http_client *c, int i)
 {
 	if (!c->easy[i])
@@ -756,6 +766,7 @@ static int start(struct http_client *c, CURL *h, struct xfer *x,
 	x->t0 = now_ms();
 	http_response_free(resp);
 	if (http_client_remaining_ms(c) == 0) {
+		c->last_code = CURLE_OPERATION_TIMEDOUT;
 		err_set(EXIT_FAILED, "%s %s: not sent, the request timeout has "
 			"passed", method_of(req), req->url);
 		return err_hint("raise --request-timeout");
@@ -880,8 +891,10 @@ static bool retryable_status(long s)
 	return s == 429 || s == 500 || s == 502 || s == 503 || s == 504;
 }
 
-static bool retryable_code(CURLcode rc)
+bool http_code_is_reset(int code)
 {
+	CURLcode rc = (CURLcode)code;
+
 	return rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR ||
 	       rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE ||
 	       rc == CURLE_HTTP2 || rc == CURLE_HTTP2_STREAM;
@@ -924,7 +937,7 @@ int http_do_retry(struct http_client *c, const struct http_request *req,
 
 		if (rc == 0 && !retryable_status(resp->status))
 			return 0;
-		if (rc < 0 && !retryable_code(c->last_code))
+		if (rc < 0 && !http_code_is_reset(c->last_code))
 			return -1;
 		if (rc == 0 && p->need_retry_after && resp->retry_after_s < 0)
 			return 0;

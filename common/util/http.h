@@ -99,6 +99,17 @@ void http_client_set_deadline(struct http_client *c, long ms);
 /* Milliseconds left before the deadline; -1 when there is none. */
 long http_client_remaining_ms(const struct http_client *c);
 
+/* The libcurl code (CURLcode) of the client's last transfer; 0 when it got
+ * an answer.  Lets callers with their own retry loop tell a reset or a
+ * timeout from other failures. */
+int http_client_last_code(const struct http_client *c);
+
+/* True when that code is a reset, an empty reply or a broken HTTP/2 stream
+ * (worth retrying), false for DNS, connect, TLS and timeout failures. */
+bool http_code_is_reset(int code);
+/* True when that code is a timeout of the transfer. */
+bool http_code_is_timeout(int code);
+
 void http_response_init(struct http_response *r);
 void http_response_free(struct http_response *r);
 

@@ -34,6 +34,7 @@
 #include "kube/config.h"
 #include "kube/exec.h"
 #include "kube/objects.h"
+#include "util/b64.h"
 #include "util/err.h"
 #include "util/log.h"
 
@@ -438,20 +439,16 @@ static int cmd_token(struct kube_client *kc, struct args *a)
 	out = cJSON_CreateObject();
 	cJSON_AddNumberToObject(out, "expiry", (double)exp);
 	if (dot2) {
-		struct buf b = BUF_INIT;
-		char *p;
+		size_t n = (size_t)(dot2 - dot1 - 1);
 
-		buf_append(&b, dot1 + 1, (size_t)(dot2 - dot1 - 1));
-		for (p = b.data; *p; p++)
-			*p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
-		while (b.len % 4)
-			buf_putc(&b, '=');
-		payload = kube_b64_decode(b.data, &len);
-		claims = payload ? cJSON_Parse(payload) : NULL;
-		if (claims)
-			cJSON_AddItemToObject(out, "claims", claims);
+		payload = calloc(1, n * 3 / 4 + 4);
+		if (payload && b64_decode_loose(dot1 + 1, n,
+					(unsigned char *)payload, &len) == 0) {
+			claims = cJSON_ParseWithLength(payload, len);
+			if (claims)
+				cJSON_AddItemToObject(out, "claims", claims);
+		}
 		free(payload);
-		buf_free(&b);
 	}
 	explicit_bzero(tok, strlen(tok));
 	free(tok);

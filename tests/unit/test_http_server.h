@@ -50,6 +50,10 @@ struct ts_server {
 	atomic_int in_flight;
 	atomic_int max_in_flight;
 	pthread_mutex_t lock;		/* serialises the handler */
+	pthread_mutex_t conns_lock;
+	pthread_t conn_threads[256];
+	int conn_fds[256];
+	int nconns;
 };
 
 struct ts_conn {
@@ -141,7 +145,7 @@ static inline void *ts_conn_main(void *p)
 		}
 		free(resp);
 	}
-	close(c->fd);
+	shutdown(c->fd, SHUT_RDWR);
 	free(c);
 	return NULL;
 }
@@ -161,8 +165,17 @@ static inline void *ts_accept_main(void *p)
 		c = malloc(sizeof(*c));
 		c->s = s;
 		c->fd = fd;
-		pthread_create(&t, NULL, ts_conn_main, c);
-		pthread_detach(t);
+		pthread_mutex_lock(&s->conns_lock);
+		if (s->nconns == 256 ||
+		    pthread_create(&t, NULL, ts_conn_main, c) != 0) {
+			pthread_mutex_unlock(&s->conns_lock);
+			close(fd);
+			free(c);
+			continue;
+		}
+		s->conn_threads[s->nconns] = t;
+		s->conn_fds[s->nconns++] = fd;
+		pthread_mutex_unlock(&s->conns_lock);
 	}
 }
 
@@ -175,6 +188,7 @@ static inline struct ts_server *ts_start(ts_handler h, void *arg)
 	s->handler = h;
 	s->arg = arg;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->conns_lock, NULL);
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
@@ -188,11 +202,21 @@ static inline struct ts_server *ts_start(ts_handler h, void *arg)
 	return s;
 }
 
+/* Stops accepting, ends every connection and waits for its thread. */
 static inline void ts_stop(struct ts_server *s)
 {
+	int i;
+
 	shutdown(s->fd, SHUT_RDWR);
 	close(s->fd);
 	pthread_join(s->thread, NULL);
+	for (i = 0; i < s->nconns; i++) {
+		shutdown(s->conn_fds[i], SHUT_RDWR);
+		pthread_join(s->conn_threads[i], NULL);
+		close(s->conn_fds[i]);
+	}
+	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->conns_lock);
 	free(s);
 }
 
