@@ -11,7 +11,6 @@
 #include "cli/output.h"
 #include "util/err.h"
 #include "util/log.h"
-#include "version.h"
 
 static void wipe_strings(cJSON *j)
 {
@@ -41,23 +40,6 @@ long vs_page_size(void)
 	long n = e ? strtol(e, NULL, 10) : 0;
 
 	return n > 0 ? n : VS_PAGE_SIZE;
-}
-
-int vs_client_open(const struct cli_ctx *ctx, struct kube_client **kc)
-{
-	struct kube_opts o;
-	char ua[160];
-
-	snprintf(ua, sizeof(ua), "kubectl-sopsverify/v%s (linux) "
-		 "sopsverify/%s", fwi_version(), fwi_commit());
-	memset(&o, 0, sizeof(o));
-	o.kubeconfig = ctx->g.kubeconfig;
-	o.context = ctx->g.context;
-	o.namespace = ctx->g.namespace;
-	o.request_timeout_ms = ctx->g.request_timeout_ms > 0 ?
-			       ctx->g.request_timeout_ms : 30000;
-	o.user_agent = ua;
-	return kube_client_open(kc, &o);
 }
 
 static const char *jstr(const cJSON *o, const char *a, const char *b)

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "cli/cli.h"
+#include "cli/cluster.h"
 #include "kube/client.h"
 #include "kube/objects.h"
 #include "verify.h"
@@ -23,9 +24,6 @@ struct vs_judge_opts {
 void vs_json_wipe_delete(cJSON *j);
 
 long vs_page_size(void);
-
-/* Opens the client from the global flags (--request-timeout default 30s). */
-int vs_client_open(const struct cli_ctx *ctx, struct kube_client **kc);
 
 /* The source's kind, name and revision into sum (failures: a warning). */
 int vs_fill_source(struct kube_client *kc, const cJSON *ks,

@@ -203,7 +203,7 @@ int sopsverify_secret(struct cli_ctx *ctx, void *args)
 	w.name = ctx->argv[0];
 	w.show = a->show_values;
 	w.color = ctx->color;
-	if (vs_client_open(ctx, &kc) < 0)
+	if (cli_kube_open(ctx, &kc) < 0)
 		return -1;
 	w.ns = ctx->g.namespace ? ctx->g.namespace : kube_client_namespace(kc);
 	rc = kube_get_secret(kc, w.ns, w.name, &w.secret);

@@ -217,7 +217,7 @@ static int report(struct run *r)
 
 static int verify(struct run *r)
 {
-	if (vs_client_open(r->ctx, &r->kc) < 0)
+	if (cli_kube_open(r->ctx, &r->kc) < 0)
 		return -1;
 	if (r->a->kustomization && load_kustomization(r) < 0)
 		return -1;
@@ -228,7 +228,7 @@ static int verify(struct run *r)
 	log_at(LOG_STEPS, "%zu encrypted Secret manifest(s) found", r->set.n);
 	if (r->a->decrypt &&
 	    vs_decrypt_all(&r->set, r->ctx->g.azure_auth,
-			   r->ctx->g.request_timeout_ms) < 0)
+			   cli_request_timeout_ms(&r->ctx->g)) < 0)
 		return -1;
 	if (judge(r) < 0)
 		return -1;

@@ -47,13 +47,11 @@ struct batch {
 
 static int keep_error(struct vs_secret *s, const char *what)
 {
-	free(s->fixed_error);
-	if (asprintf(&s->fixed_error, "%s: %s", what, err_msg()) < 0) {
-		s->fixed_error = NULL;
-		return err_set(EXIT_FAILED, "out of memory");
-	}
+	char msg[ERR_MSG_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", err_msg());
 	err_clear();
-	return 0;
+	return vs_setf(&s->fixed_error, "%s: %s", what, msg);
 }
 
 static int fail_job(struct job *j)

@@ -7,7 +7,6 @@
 #include "verify.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,25 +257,6 @@ static const char *const DECRYPT_WORDS[] = {
 	"decrypt", NULL
 };
 
-static int set_step(struct vs_secret *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int set_step(struct vs_secret *s, const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	free(s->next_step);
-	va_start(ap, fmt);
-	rc = vasprintf(&s->next_step, fmt, ap);
-	va_end(ap);
-	if (rc < 0) {
-		s->next_step = NULL;
-		return err_set(EXIT_FAILED, "out of memory");
-	}
-	return 0;
-}
-
 int vs_advise(struct vs_secret *s)
 {
 	const struct vs_owner *o = &s->owner;
@@ -285,44 +265,44 @@ int vs_advise(struct vs_secret *s)
 	if (s->verdict == VS_OK || s->verdict == VS_ERROR)
 		return 0;
 	if (!o->name)
-		return set_step(s, "no Kustomization lists it in its inventory "
+		return vs_setf(&s->next_step, "no Kustomization lists it in its inventory "
 				"or applies its path: commit %s%s under a "
 				"Kustomization's spec.path, or name one with "
 				"--kustomization", s->file, "");
 	if (o->target_namespace && *o->target_namespace && s->namespace &&
 	    strcmp(o->target_namespace, s->namespace) != 0 &&
 	    strcmp(o->via, "--kustomization") != 0)
-		return set_step(s, "Kustomization %s (namespace %s) puts what "
+		return vs_setf(&s->next_step, "Kustomization %s (namespace %s) puts what "
 				"it applies in namespace %s (targetNamespace): "
 				"verify with --kustomization %s", o->name,
 				o->namespace, o->target_namespace, o->name);
 	if (!o->has_sops)
-		return set_step(s, "add 'decryption: {provider: sops}' to the "
+		return vs_setf(&s->next_step, "add 'decryption: {provider: sops}' to the "
 				"spec of Kustomization %s (namespace %s), "
 				"then reconcile it", o->name, o->namespace);
 	if (!ready && o->ready_message &&
 	    strstr(o->ready_message, "no age identity"))
-		return set_step(s, "the controller has no age identity: put "
+		return vs_setf(&s->next_step, "the controller has no age identity: put "
 				"the key in a Secret entry named *.agekey and "
 				"name that Secret in spec.decryption.secretRef "
 				"of Kustomization %s (namespace %s)",
 				o->name, o->namespace);
 	if (!ready && mentions(o->ready_message, DECRYPT_WORDS))
-		return set_step(s, "the controller cannot decrypt: check its "
+		return vs_setf(&s->next_step, "the controller cannot decrypt: check its "
 				"identity chain with 'kubectl fluxwi check' "
 				"(Kustomization %s, namespace %s)",
 				o->name, o->namespace);
 	if (!ready)
-		return set_step(s, "fix the Kustomization's error above, then "
+		return vs_setf(&s->next_step, "fix the Kustomization's error above, then "
 				"'flux reconcile kustomization %s -n %s "
 				"--with-source'", o->name, o->namespace);
 	if (s->edited_by)
-		return set_step(s, "the Secret was changed outside git (by "
+		return vs_setf(&s->next_step, "the Secret was changed outside git (by "
 				"%s); the next reconciliation of Kustomization "
 				"%s restores git's values: 'flux reconcile "
 				"kustomization %s -n %s'", s->edited_by,
 				o->name, o->name, o->namespace);
-	return set_step(s, "Flux has not applied this revision yet: 'flux "
+	return vs_setf(&s->next_step, "Flux has not applied this revision yet: 'flux "
 			"reconcile kustomization %s -n %s --with-source'",
 			o->name, o->namespace);
 }

@@ -119,15 +119,10 @@ static int refine_refused(struct vs_secret *s)
 	if (!strstr(msg, needle))
 		return 0;
 	s->verdict = VS_ENCRYPTED;
-	free(s->detail);
-	if (asprintf(&s->detail, "Flux refused to apply it: still "
-		     "SOPS-encrypted and Kustomization %s/%s has no "
-		     "decryption configured", s->owner.namespace,
-		     s->owner.name) < 0) {
-		s->detail = NULL;
-		return err_set(EXIT_FAILED, "out of memory");
-	}
-	return 0;
+	return vs_setf(&s->detail, "Flux refused to apply it: still "
+		       "SOPS-encrypted and Kustomization %s/%s has no "
+		       "decryption configured", s->owner.namespace,
+		       s->owner.name);
 }
 
 static int explain(struct vs_secret *s, const cJSON *ks, const char *via)

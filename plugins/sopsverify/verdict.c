@@ -101,20 +101,17 @@ static int push(char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-static int set_detail(struct vs_secret *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int set_detail(struct vs_secret *s, const char *fmt, ...)
+int vs_setf(char **dst, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
 
-	free(s->detail);
+	free(*dst);
 	va_start(ap, fmt);
-	rc = vasprintf(&s->detail, fmt, ap);
+	rc = vasprintf(dst, fmt, ap);
 	va_end(ap);
 	if (rc < 0) {
-		s->detail = NULL;
+		*dst = NULL;
 		return err_set(EXIT_FAILED, "out of memory");
 	}
 	return 0;
@@ -229,17 +226,13 @@ static int find_hand_edit(struct vs_secret *s, const cJSON *live)
 	}
 	if (!last)
 		return 0;
-	if (asprintf(&s->edited_by, "%s (%s, %s)",
-		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			     last, "manager")),
-		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			     last, "operation")) ?: "?",
-		     cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-			     last, "time")) ?: "?") < 0) {
-		s->edited_by = NULL;
-		return err_set(EXIT_FAILED, "out of memory");
-	}
-	return 0;
+	return vs_setf(&s->edited_by, "%s (%s, %s)",
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			       last, "manager")),
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			       last, "operation")) ?: "?",
+		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			       last, "time")) ?: "?");
 }
 
 static int append_list(struct buf *b, const char *label, char **v, size_t n)
@@ -293,7 +286,7 @@ int vs_judge(struct vs_secret *s, const cJSON *live, bool compare_values,
 	vs_secret_reset(s);
 	if (!live) {
 		s->verdict = VS_MISSING;
-		return set_detail(s, "no such Secret in namespace %s",
+		return vs_setf(&s->detail, "no such Secret in namespace %s",
 				  s->namespace ? s->namespace : "?");
 	}
 	if (scan_live(s, live) < 0 ||
@@ -322,12 +315,12 @@ int vs_judge(struct vs_secret *s, const cJSON *live, bool compare_values,
 	snprintf(count, sizeof(count), "%zu key%s%s", s->nkeys,
 		 s->nkeys == 1 ? "" : "s",
 		 compare_values ? ", values equal" : " present");
-	return set_detail(s, "%s", count);
+	return vs_setf(&s->detail, "%s", count);
 }
 
 int vs_judge_error(struct vs_secret *s, const char *msg)
 {
 	vs_secret_reset(s);
 	s->verdict = VS_ERROR;
-	return set_detail(s, "%s", msg);
+	return vs_setf(&s->detail, "%s", msg);
 }

@@ -95,6 +95,10 @@ int vs_set_warn(struct vs_set *set, const char *fmt, ...)
 /* Forgets the verdicts (for --wait's next round). */
 void vs_secret_reset(struct vs_secret *s);
 
+/* Replaces *dst with a formatted string.  Returns 0, or -1 (memory). */
+int vs_setf(char **dst, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* ---- manifest.c --------------------------------------------------------- */
 
 /*
