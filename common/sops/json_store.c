@@ -121,6 +121,26 @@ static int escape(struct jp *p)
 	return buf_putc(&p->str, out[k - in]);
 }
 
+static size_t utf8_len(const unsigned char *s, size_t n);
+
+/* Appends raw string bytes; invalid UTF-8 becomes U+FFFD, as Go reads it. */
+static int put_raw(struct jp *p, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t l = (unsigned char)s[i] < 0x80 ? 1 :
+			   utf8_len((const unsigned char *)s + i, n - i);
+		int rc = l ? buf_append(&p->str, s + i, l) :
+			     buf_puts(&p->str, "\xef\xbf\xbd");
+
+		if (rc < 0)
+			return -1;
+		i += l ? l : 1;
+	}
+	return 0;
+}
+
 /* Reads a string into p->str. */
 static int string(struct jp *p)
 {
@@ -134,7 +154,7 @@ static int string(struct jp *p)
 		while (p->pos < p->len && p->s[p->pos] != '"' &&
 		       p->s[p->pos] != '\\' && (unsigned char)p->s[p->pos] >= 0x20)
 			p->pos++;
-		if (buf_append(&p->str, p->s + st, p->pos - st) < 0)
+		if (put_raw(p, p->s + st, p->pos - st) < 0)
 			return -1;
 		if (p->pos >= p->len || (unsigned char)p->s[p->pos] < 0x20)
 			return fail(p, "unterminated string");

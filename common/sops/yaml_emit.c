@@ -17,6 +17,7 @@ struct ye {
 	struct buf *out;
 	int indent;
 	struct buf tmp;
+	bool inl_ok;		/* the last line can take an inline comment */
 };
 
 static int pad(struct ye *e, size_t col)
@@ -302,10 +303,14 @@ static int put_key(struct ye *e, const char *k, size_t n)
 	return put_double(e, k, n);
 }
 
+/* An inline comment goes on the line of the item before it, when there is
+ * one (prev: that item is a value, not a comment). */
 static int put_comment(struct ye *e, const struct sops_node *c, size_t col)
 {
-	if (c->is_inline && e->out->len > 0 &&
-	    e->out->data[e->out->len - 1] == '\n') {
+	bool inl = c->is_inline && e->inl_ok;
+
+	e->inl_ok = false;
+	if (inl && e->out->len > 0 && e->out->data[e->out->len - 1] == '\n') {
 		e->out->len--;
 		return buf_puts(e->out, " #") < 0 ||
 		       buf_append(e->out, c->text, c->len) < 0 ||
@@ -333,21 +338,28 @@ static bool has_entries(const struct sops_node *c)
 /* The value part after "key:" (at key column col). */
 static int emit_value(struct ye *e, const struct sops_node *v, size_t col)
 {
-	size_t child = col + (size_t)e->indent;
+	size_t child = col + (size_t)e->indent, before;
+	int rc;
 
+	e->inl_ok = true;
 	if (v->kind == SOPS_MAP || v->kind == SOPS_SEQ) {
 		if (!has_entries(v))
 			return buf_puts(e->out, v->kind == SOPS_MAP ? " {}\n" :
 					" []\n");
+		e->inl_ok = false;
 		if (buf_putc(e->out, '\n') < 0)
 			return -1;
-		return v->kind == SOPS_MAP ? emit_map(e, v, child, false) :
-					     emit_seq(e, v, child);
+		rc = v->kind == SOPS_MAP ? emit_map(e, v, child, false) :
+					   emit_seq(e, v, child);
+		e->inl_ok = false;
+		return rc;
 	}
 	if (v->type == SOPS_NULL && v->raw && v->raw_len == 0)
 		return buf_putc(e->out, '\n');
+	before = e->out->len;
 	if (buf_putc(e->out, ' ') < 0 || put_scalar(e, v, child) < 0)
 		return -1;
+	e->inl_ok = !memchr(e->out->data + before, '\n', e->out->len - before);
 	return buf_putc(e->out, '\n');
 }
 
@@ -386,6 +398,7 @@ static int emit_seq_item(struct ye *e, const struct sops_node *v, size_t col)
 		if (inl)
 			return buf_putc(e->out, ' ') < 0 ? -1 :
 			       emit_map(e, v, col + 2, true);
+		e->inl_ok = false;
 		if (buf_putc(e->out, '\n') < 0)
 			return -1;
 		return v->kind == SOPS_MAP ? emit_map(e, v, col + 2, false) :
@@ -406,7 +419,7 @@ static int emit_seq(struct ye *e, const struct sops_node *s, size_t col)
 
 int sops_yaml_emit(const struct sops_docs *docs, int indent, struct buf *out)
 {
-	struct ye e = { out, indent > 0 ? indent : 4, BUF_INIT };
+	struct ye e = { out, indent > 0 ? indent : 4, BUF_INIT, false };
 	size_t i;
 	int rc = 0;
 

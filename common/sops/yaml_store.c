@@ -61,16 +61,43 @@ static size_t byte_at(struct yp *y, size_t ch)
 	return y->cur_byte;
 }
 
+/* Length of the YAML line break at i (\n, \r, NEL, LS, PS), or 0. */
+static size_t break_at(const struct yp *y, size_t i)
+{
+	const unsigned char *s = (const unsigned char *)y->src + i;
+	size_t left = y->len - i;
+
+	if (*s == '\n' || *s == '\r')
+		return 1;
+	if (left >= 2 && s[0] == 0xC2 && s[1] == 0x85)
+		return 2;
+	if (left >= 3 && s[0] == 0xE2 && s[1] == 0x80 &&
+	    (s[2] == 0xA8 || s[2] == 0xA9))
+		return 3;
+	return 0;
+}
+
+static bool after_break(const struct yp *y, size_t i)
+{
+	size_t k;
+
+	for (k = 1; k <= 3 && k <= i; k++)
+		if (break_at(y, i - k) == k)
+			return true;
+	return false;
+}
+
 static int add_pending(struct yp *y, size_t hash, size_t end)
 {
 	size_t ls = hash, k;
 	bool inl = false;
 	struct pending *p;
 
-	while (ls > 0 && y->src[ls - 1] != '\n')
+	while (ls > 0 && !after_break(y, ls))
 		ls--;
+	/* inline: after a key or value on the same line ("- # c" is not) */
 	for (k = ls; k < hash; k++)
-		if (y->src[k] != ' ' && y->src[k] != '\t')
+		if (y->src[k] != ' ' && y->src[k] != '\t' && y->src[k] != '-')
 			inl = true;
 	if (y->npend == y->cappend) {
 		size_t cap = y->cappend ? y->cappend * 2 : 8;
@@ -105,11 +132,9 @@ static int scan_gap(struct yp *y, size_t ch_start, size_t ch_end)
 		size_t e;
 
 		if (y->src[i] != '#' || (i > 0 && y->src[i - 1] != ' ' &&
-					 y->src[i - 1] != '\t' &&
-					 y->src[i - 1] != '\n' &&
-					 y->src[i - 1] != '\r'))
+					 y->src[i - 1] != '\t' && !after_break(y, i)))
 			continue;
-		for (e = i; e < y->len && y->src[e] != '\n'; e++)
+		for (e = i; e < y->len && !break_at(y, e); e++)
 			;
 		if (add_pending(y, i, e) < 0)
 			return -1;
@@ -136,8 +161,10 @@ static int attach(struct yp *y, struct sops_node *c, size_t n)
 				p->text, p->len, p->is_inline));
 		free(p->text);
 	}
-	memmove(y->pend, y->pend + n, (y->npend - n) * sizeof(*y->pend));
-	y->npend -= n;
+	if (n) {
+		memmove(y->pend, y->pend + n, (y->npend - n) * sizeof(*y->pend));
+		y->npend -= n;
+	}
 	return rc;
 }
 

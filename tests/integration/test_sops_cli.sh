@@ -162,7 +162,7 @@ sed -e 's/^a: /TMPA: /' -e 's/^b: /a: /' -e 's/^TMPA: /b: /' t.enc.yaml > tam-sw
 tamper swapped-keys
 sed 's/^a: ENC\[AES256_GCM,data:\(.\)/a: ENC[AES256_GCM,data:A\1/' t.enc.yaml > tam-changed-ciphertext.yaml
 tamper changed-ciphertext
-sed 's/^    mac: ENC\[AES256_GCM,data:\(.\)\(.\)/    mac: ENC[AES256_GCM,data:\2\1/' t.enc.yaml > tam-edited-mac.yaml
+sed '/^    mac: ENC/{s/data:A/data:B/;t;s/data:./data:A/}' t.enc.yaml > tam-edited-mac.yaml
 tamper edited-mac
 sed 's/^    lastmodified: "\(....\)/    lastmodified: "1999/' t.enc.yaml > tam-edited-lastmodified.yaml
 tamper edited-lastmodified
