@@ -221,6 +221,24 @@ run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_I
 expect_rc 1
 expect_err "webhook is not installed"
 expect_err "hint:"
+node -e '
+    const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    for (const k of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"]) delete o.metadata[k];
+    process.stdout.write(JSON.stringify(o));' "$TMP/mwc.json" | kubectl create -f - >/dev/null || fail "webhook not restored"
+
+step "patches in git (generate in the lab's repo): patch says Flux reverts another live value, and Flux does"
+run kubectl-fluxwi generate --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID" --dir "$LAB_REPO_DIR"
+expect_rc 0
+labctl reconcile flux-system/flux-system >/dev/null || fail "reconcile failed"
+run kubectl-fluxwi patch --client-id "$WRONG_ID" --tenant-id "$LAB_TENANT_ID" --no-wait
+expect_rc 0
+expect_out "REVERTS the live change: git sets azure.workload.identity/client-id to '$LAB_CLIENT_ID'"
+labctl reconcile flux-system/flux-system >/dev/null || fail "reconcile failed"
+expect_eq "$(kubectl get sa $CTL -n $NS -o jsonpath='{.metadata.annotations.azure\.workload\.identity/client-id}')" "$LAB_CLIENT_ID" "annotation after Flux's reconcile"
+run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID"
+expect_rc 0
+expect_out "restarted"
+check_all_pass
 
 step "usage errors"
 run kubectl-fluxwi patch
