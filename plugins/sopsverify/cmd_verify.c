@@ -232,7 +232,7 @@ static int verify(struct run *r)
 		return -1;
 	if (judge(r) < 0)
 		return -1;
-	if (vs_find_owners(r->kc, &r->set, r->ks) < 0)
+	if (vs_find_owners(r->kc, &r->set, r->ks, r->sum.source_rev) < 0)
 		return -1;
 	return report(r);
 }

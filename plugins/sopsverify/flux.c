@@ -153,6 +153,7 @@ void vs_owner_free(struct vs_owner *o)
 	free(o->applied_rev);
 	free(o->attempted_rev);
 	free(o->target_namespace);
+	free(o->source_rev);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -296,6 +297,13 @@ int vs_advise(struct vs_secret *s)
 		return vs_setf(&s->next_step, "fix the Kustomization's error above, then "
 				"'flux reconcile kustomization %s -n %s "
 				"--with-source'", o->name, o->namespace);
+	if (!s->edited_by && o->source_rev && o->applied_rev &&
+	    strcmp(o->source_rev, o->applied_rev) != 0)
+		return vs_setf(&s->next_step, "Kustomization %s has not applied "
+			       "its source's revision %s yet (applied: %s): "
+			       "wait for it, or 'flux reconcile kustomization "
+			       "%s -n %s'", o->name, o->source_rev,
+			       o->applied_rev, o->name, o->namespace);
 	if (s->edited_by)
 		return vs_setf(&s->next_step, "the Secret was changed outside git (by "
 				"%s); the next reconciliation of Kustomization "

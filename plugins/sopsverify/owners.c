@@ -125,9 +125,13 @@ static int refine_refused(struct vs_secret *s)
 		       s->owner.name);
 }
 
-static int explain(struct vs_secret *s, const cJSON *ks, const char *via)
+static int explain(struct vs_secret *s, const cJSON *ks, const char *via,
+		   const char *source_rev)
 {
 	if (ks && vs_owner_from_ks(&s->owner, ks, via) < 0)
+		return -1;
+	if (ks && source_rev && vs_setf(&s->owner.source_rev, "%s",
+					source_rev) < 0)
 		return -1;
 	if (refine_refused(s) < 0)
 		return -1;
@@ -135,7 +139,7 @@ static int explain(struct vs_secret *s, const cJSON *ks, const char *via)
 }
 
 int vs_find_owners(struct kube_client *kc, struct vs_set *set,
-		   const cJSON *named_ks)
+		   const cJSON *named_ks, const char *source_rev)
 {
 	cJSON *items = NULL;
 	bool listed = false;
@@ -162,7 +166,8 @@ int vs_find_owners(struct kube_client *kc, struct vs_set *set,
 		if (!ks && items)
 			ks = find_owner(items, s, &via);
 		if (rc == 0)
-			rc = explain(s, ks, via);
+			rc = explain(s, ks, via, named_ks ? source_rev
+							  : NULL);
 	}
 	cJSON_Delete(items);
 	return rc;

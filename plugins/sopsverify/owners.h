@@ -20,9 +20,10 @@ int vs_repo_root(const char *file, char *out, size_t size);
  * named Kustomization when not NULL, else found by inventory or path in
  * one LIST), turns MISSING into ENCRYPTED when Flux refused the Secret for
  * lack of decryption, and sets the next step.  A failed LIST becomes a
- * warning.  Returns 0, or -1 when out of memory.
+ * warning.  `source_rev`: the named Kustomization's source revision (or
+ * NULL), to tell "not applied yet" apart.  Returns 0, or -1 (memory).
  */
 int vs_find_owners(struct kube_client *kc, struct vs_set *set,
-		   const cJSON *named_ks);
+		   const cJSON *named_ks, const char *source_rev);
 
 #endif

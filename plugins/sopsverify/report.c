@@ -108,9 +108,12 @@ static void print_ks(FILE *out, const struct vs_ks_summary *k)
 	if (o->attempted_rev && (!o->applied_rev ||
 				 strcmp(o->attempted_rev, o->applied_rev)))
 		fprintf(out, "    attempted revision: %s\n", o->attempted_rev);
-	fprintf(out, "    source revision:   %s (%s %s/%s)\n",
+	fprintf(out, "    source revision:   %s (%s %s/%s)%s\n",
 		or_dash(k->source_rev), or_dash(k->source_kind),
-		or_dash(k->source_namespace), or_dash(k->source_name));
+		or_dash(k->source_namespace), or_dash(k->source_name),
+		k->source_rev && o->applied_rev &&
+		strcmp(k->source_rev, o->applied_rev) ? ", not applied yet"
+						       : "");
 	fprintf(out, "    decryption.provider: %s; targetNamespace: %s\n",
 		o->has_sops ? "sops" : "not set", or_dash(k->target_namespace));
 	if (o->ready_status && strcmp(o->ready_status, "True") != 0)

@@ -55,6 +55,7 @@ struct vs_owner {
 	bool has_sops;			/* spec.decryption.provider: sops */
 	char *applied_rev, *attempted_rev;
 	char *target_namespace;		/* spec.targetNamespace or NULL */
+	char *source_rev;		/* its source's revision, when read */
 };
 
 struct vs_secret {

@@ -168,6 +168,12 @@ expect_out "sample-secret   MISMATCH   value differs: password (git "
 expect_out "owner: Kustomization flux-system/apps (by inventory)"
 expect_out "next: Flux has not applied this revision yet: 'flux reconcile kustomization apps -n flux-system --with-source'"
 expect_no_out "changed outside git"
+labctl source flux-system/flux-system >>"$ALL" || fail "labctl source"
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify --kustomization apps \
+    --decrypt
+expect_rc 1
+expect_out ", not applied yet"
+expect_out "next: Kustomization apps has not applied its source's revision main@sha1:"
 reconcile apps
 sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
 expect_rc 0
