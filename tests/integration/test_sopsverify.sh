@@ -91,6 +91,13 @@ expect_out '"verdict": "OK"'
 sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
 expect_rc 0
 expect_out "2 keys, values equal"
+# every log level, bodies included: still no value
+sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -v 8
+expect_rc 0
+expect_err "GET https://"
+sv kubectl-sopsverify secret sample-secret -n $NS -v 8
+expect_rc 0
+expect_out "password   28     "
 
 step "--kustomization: Ready, revisions, inventory"
 sv kubectl-sopsverify --kustomization apps
