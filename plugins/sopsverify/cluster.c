@@ -197,8 +197,10 @@ int vs_judge_all(struct kube_client *kc, struct vs_set *set,
 		if (done)
 			continue;
 		log_at(LOG_STEPS, "listing Secrets in namespace %s", ns);
+		progress_update("listing Secrets in namespace %s", ns);
 		if (judge_namespace(kc, set, ns, jo) < 0)
 			return -1;
 	}
+	progress_done();
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/output.h"
 #include "util/err.h"
 #include "util/log.h"
 #include "util/yamljson.h"
@@ -293,6 +294,7 @@ static int load_file(struct walker *w, const char *path, const char *ns)
 
 	if (!text)
 		return -1;
+	progress_update("reading %s", path);
 	docs = yaml_parse_all(text, len, path);
 	if (!docs) {
 		bool enc = strstr(text, "ENC[AES256_GCM,") != NULL;
@@ -515,6 +517,7 @@ int vs_discover(struct vs_set *set, char *const *paths, size_t n)
 
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = walk(&w, paths[i], NULL, 0, true);
+	progress_done();
 
 	free_strv(w.seen, w.nseen);
 	return rc;
