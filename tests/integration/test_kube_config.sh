@@ -214,7 +214,7 @@ ver=$(printf '%s' "$KUBERNETES_EXEC_INFO" | sed 's/.*"apiVersion":"\([^"]*\)".*/
 printf '{"kind":"ExecCredential","apiVersion":"%s","status":{"token":"%s"%s}}\n' "$ver" "$tok" "$exp"
 EOF
 chmod +x "$M/bin/plug.sh"
-cp "$M/bin/plug.sh" "$M/bin/fluxwi-test-plugin"
+cp "$M/bin/plug.sh" "$M/bin/kubelogin"
 printf '%s' "$RTOKEN" >"$M/pki/restricted.token"
 cat >"$M/dir/exec.yaml" <<EOF
 clusters:
@@ -240,8 +240,8 @@ users:
   user:
     exec:
       apiVersion: client.authentication.k8s.io/v1beta1
-      command: fluxwi-test-plugin
-      args: [get-token, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630]
+      command: kubelogin
+      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630, --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, 00000000-0000-0000-0000-000000000001, --login, devicecode]
       provideClusterInfo: true
       env:
       - {name: PLUG_ID, value: wrong}
@@ -266,7 +266,7 @@ k_info=$(jq -S . "$M/bin/info-beta.json")
 p_info=$(jq -S . "$M/bin/info-beta.json")
 expect_eq "$p_info" "$k_info" "v1beta1 KUBERNETES_EXEC_INFO (provideClusterInfo)"
 expect_eq "$(jq -r .spec.cluster.config.audience <<<"$p_info")" lab-test "cluster extension"
-expect_eq "$(cat "$M/bin/args-beta")" "get-token --server-id 6dae42f8-4368-4678-94ff-3960e28e3630" "plugin args"
+expect_eq "$(cat "$M/bin/args-beta")" "get-token --environment AzurePublicCloud --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 --client-id 80faf920-1908-4b52-b5ef-a8e7bedfc67a --tenant-id 00000000-0000-0000-0000-000000000001 --login devicecode" "plugin args"
 
 step "exec credential cached until it expires, then run again"
 rm -f "$M/bin/runs-v1"

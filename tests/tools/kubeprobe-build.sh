@@ -14,7 +14,7 @@ if [[ ! -x $out || $newest -nt $out ]]; then
 	${CC:-cc} -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		-Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers \
 		-D_GNU_SOURCE -I"$root/common" $(pkg-config --cflags $pkgs) \
-		-o "$out.tmp" "${srcs[@]}" $(pkg-config --libs $pkgs) -lpthread
-	mv "$out.tmp" "$out"
+		-o "$out.$$.tmp" "${srcs[@]}" $(pkg-config --libs $pkgs) -lpthread
+	mv -f "$out.$$.tmp" "$out"
 fi
 echo "$out"
