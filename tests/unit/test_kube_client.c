@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -127,6 +128,10 @@ static void handler(const struct ts_request *req, struct ts_response *r,
 		r->status = 502;
 		snprintf(r->body, sizeof(r->body), "<html>Bad Gateway</html>\n"
 			 "<p>more</p>");
+	} else if (strstr(p, "/warn")) {
+		snprintf(r->headers, sizeof(r->headers), "Warning: 299 - "
+			 "\"v1beta2 Kustomization is deprecated\"\r\n");
+		snprintf(r->body, sizeof(r->body), "{}");
 	} else if (strstr(p, "/busy")) {
 		static int busy;
 
@@ -378,6 +383,35 @@ static void retries_429(void **state)
 	cJSON_Delete(o);
 }
 
+static void warnings_shown(void **state)
+{
+	struct fixture *f = *state;
+	char path[256], text[512] = "";
+	cJSON *o = NULL;
+	int saved = dup(2), fd;
+	FILE *fp;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/stderr", f->dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	close(fd);
+	assert_int_equal(kube_get_json(f->kc, "/warn", &o), 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	cJSON_Delete(o);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	n = fread(text, 1, sizeof(text) - 1, fp);
+	text[n] = '\0';
+	fclose(fp);
+	assert_non_null(strstr(text, "v1beta2 Kustomization is deprecated"));
+	assert_null(strstr(text, "299 -"));
+}
+
 struct upd {
 	int calls;
 };
@@ -517,6 +551,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(status_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(retries_429, setup, teardown),
+		cmocka_unit_test_setup_teardown(warnings_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(conflict_retry, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(flux_fallback, setup, teardown),
