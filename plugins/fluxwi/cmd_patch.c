@@ -30,6 +30,7 @@ struct plan {
 	struct wi_pods pods;
 	char flux_sa[400], flux_dep[400];
 	bool reverts;
+	bool in_git;			/* git sets all of it already */
 };
 
 /* Adds obj.<section>.<key> = value to the patch, creating the path. */
@@ -144,10 +145,13 @@ static void plan_flux(struct kube_client *kc, struct plan *p,
 					      id->tenant_id };
 	saf[n++] = (struct wi_field){ { "metadata", "labels", WI_USE, NULL },
 				      "true" };
-	p->reverts = wi_flux_verdict(kc, sa, saf, n, p->flux_sa,
-				     sizeof(p->flux_sa)) == 1;
-	p->reverts |= wi_flux_verdict(kc, dep, depf, 1, p->flux_dep,
-				      sizeof(p->flux_dep)) == 1;
+	int vs = wi_flux_verdict(kc, sa, saf, n, p->flux_sa,
+				 sizeof(p->flux_sa));
+	int vd = wi_flux_verdict(kc, dep, depf, 1, p->flux_dep,
+				 sizeof(p->flux_dep));
+
+	p->reverts = vs == 1 || vd == 1;
+	p->in_git = vs == 2 && vd == 2;
 }
 
 static int send(struct kube_client *kc, const struct fluxwi_args *a,
@@ -168,19 +172,44 @@ static int send(struct kube_client *kc, const struct fluxwi_args *a,
 	return rc;
 }
 
-static int print_patches(const struct cli_ctx *ctx, const struct plan *p)
+static void generate_cmd(char *out, size_t size, const struct fluxwi_args *a,
+			 const struct wi_ids *id)
 {
-	cJSON *doc = cJSON_CreateObject();
+	const char *ctl = strcmp(a->controller, "kustomize-controller") ?
+			  a->controller : NULL;
+
+	snprintf(out, size, "kubectl fluxwi generate --client-id %s%s%s%s%s",
+		 id->client_id, id->tenant_id[0] ? " --tenant-id " : "",
+		 id->tenant_id, ctl ? " --controller " : "", ctl ? ctl : "");
+}
+
+/* The result document (-o yaml|json, and --dry-run). */
+static int print_result(const struct cli_ctx *ctx, const struct plan *p,
+			const struct fluxwi_args *a, const struct wi_ids *id)
+{
+	cJSON *doc = cJSON_CreateObject(), *flux;
+	char cmd[400];
 	int rc;
 
 	if (!doc)
 		return err_set(EXIT_FAILED, "out of memory");
+	generate_cmd(cmd, sizeof(cmd), a, id);
 	cJSON_AddItemToObject(doc, "serviceAccount", p->sa_patch ?
 			      cJSON_Duplicate(p->sa_patch, true) :
 			      cJSON_CreateNull());
 	cJSON_AddItemToObject(doc, "deployment", p->dep_patch ?
 			      cJSON_Duplicate(p->dep_patch, true) :
 			      cJSON_CreateNull());
+	cJSON_AddBoolToObject(doc, "dryRun", a->dry_run);
+	cJSON_AddBoolToObject(doc, "restart", p->restart ||
+			      p->template_changed);
+	flux = cJSON_AddObjectToObject(doc, "flux");
+	if (flux) {
+		cJSON_AddBoolToObject(flux, "reverts", p->reverts);
+		cJSON_AddStringToObject(flux, "serviceAccount", p->flux_sa);
+		cJSON_AddStringToObject(flux, "deployment", p->flux_dep);
+	}
+	cJSON_AddStringToObject(doc, "permanent", cmd);
 	rc = strcmp(wi_output(ctx, "yaml"), "json") == 0 ?
 	     output_json(stdout, doc) : output_yaml(stdout, doc);
 	cJSON_Delete(doc);
@@ -191,31 +220,28 @@ static void say_flux(const struct fluxwi_args *a, const struct plan *p,
 		     const struct wi_ids *id)
 {
 	bool dep_first = p->reverts && strstr(p->flux_dep, "REVERTS");
-	const char *ctl = strcmp(a->controller, "kustomize-controller") ?
-			  a->controller : NULL;
+	char cmd[400];
 
-	printf("%s.\n", dep_first ? p->flux_dep : p->flux_sa);
-	printf("To make it permanent, in your GitOps repository run:\n"
-	       "  kubectl fluxwi generate --client-id %s%s%s%s%s\n",
-	       id->client_id, id->tenant_id[0] ? " --tenant-id " : "",
-	       id->tenant_id, ctl ? " --controller " : "", ctl ? ctl : "");
+	generate_cmd(cmd, sizeof(cmd), a, id);
+	wi_say("%s.\n", dep_first ? p->flux_dep : p->flux_sa);
+	if (!p->in_git)
+		wi_say("To make it permanent, in your GitOps repository "
+		       "run:\n  %s\n", cmd);
 }
 
-static int apply(struct kube_client *kc, const struct cli_ctx *ctx,
-		 const struct fluxwi_args *a, struct plan *p)
+static int apply(struct kube_client *kc, const struct fluxwi_args *a,
+		 struct plan *p)
 {
 	if (p->sa_patch && send(kc, a, true, p->sa_patch, false) < 0)
 		return -1;
-	printf("serviceaccount/%s %s\n", a->controller,
+	wi_say("serviceaccount/%s %s\n", a->controller,
 	       p->sa_patch ? "patched" : "unchanged");
 	if (p->dep_patch && send(kc, a, false, p->dep_patch, false) < 0)
 		return -1;
-	printf("deployment/%s %s%s\n", a->controller,
+	wi_say("deployment/%s %s%s\n", a->controller,
 	       p->dep_patch ? "patched" : "unchanged",
 	       p->restart ? " (restarted: " WI_RESTARTED_AT ")" :
 	       p->template_changed ? " (pod template changed: rolling)" : "");
-	if (ctx->g.output)
-		return print_patches(ctx, p);
 	return 0;
 }
 
@@ -249,6 +275,7 @@ int fluxwi_patch(struct cli_ctx *ctx, void *args)
 	int rc = -1;
 
 	memset(&p, 0, sizeof(p));
+	wi_say_to(ctx->g.output ? stderr : stdout);
 	if (ctx->argc > 0)
 		return cli_usage_error(ctx, "unexpected argument '%s'",
 				       ctx->argv[0]);
@@ -260,18 +287,20 @@ int fluxwi_patch(struct cli_ctx *ctx, void *args)
 	if (a->dry_run) {
 		if ((p.sa_patch && send(kc, a, true, p.sa_patch, true) < 0) ||
 		    (p.dep_patch && send(kc, a, false, p.dep_patch, true) < 0) ||
-		    print_patches(ctx, &p) < 0)
+		    print_result(ctx, &p, a, &id) < 0)
 			goto out;
 		fprintf(stderr, "dry run: the server accepted the patches; "
 			"nothing was written\n");
 		rc = 0;
 		goto out;
 	}
-	if (apply(kc, ctx, a, &p) < 0)
+	if (apply(kc, a, &p) < 0)
 		goto out;
 	rc = wi_rollout_confirm(kc, a, dep, id.client_id, true);
 	if (rc >= 0)
 		say_flux(a, &p, &id);
+	if (rc >= 0 && ctx->g.output)
+		rc = print_result(ctx, &p, a, &id);
 out:
 	plan_free(&p);
 	cJSON_Delete(sa);

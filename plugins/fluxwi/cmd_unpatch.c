@@ -157,19 +157,19 @@ static int run(struct kube_client *kc, const struct fluxwi_args *a,
 	}
 	if (send(kc, a, true, r->sa_patch, false) < 0)
 		return -1;
-	printf("serviceaccount/%s %s\n", a->controller,
+	wi_say("serviceaccount/%s %s\n", a->controller,
 	       r->sa_patch ? "unpatched" : "unchanged");
 	if (send(kc, a, false, r->dep_patch, false) < 0)
 		return -1;
-	printf("deployment/%s %s\n", a->controller,
+	wi_say("deployment/%s %s\n", a->controller,
 	       r->dep_patch ? "unpatched (pod template changed: rolling)" :
 	       "unchanged");
 	if (r->removed_sa[0])
-		printf("removed from the ServiceAccount: %s\n", r->removed_sa);
+		wi_say("removed from the ServiceAccount: %s\n", r->removed_sa);
 	if (r->removed_dep[0])
-		printf("removed from the pod template: %s\n", r->removed_dep);
+		wi_say("removed from the pod template: %s\n", r->removed_dep);
 	if (!r->sa_patch && !r->dep_patch)
-		printf("nothing to remove: no workload identity field is owned "
+		wi_say("nothing to remove: no workload identity field is owned "
 		       "by field manager " WI_FIELD_MANAGER "\n");
 	if (!r->dep_patch)
 		return 0;

@@ -321,6 +321,7 @@ int wi_flux_verdict(struct kube_client *kc, const cJSON *obj,
 	const char *ssa = wi_str(obj, "metadata", "annotations",
 				 FLUX_SSA_ANNOTATION, NULL);
 	cJSON *k = NULL;
+	bool in_git = false;
 
 	if (!ks || !ksns) {
 		snprintf(out, size, "no Flux Kustomization applies %s %s, so "
@@ -346,9 +347,12 @@ int wi_flux_verdict(struct kube_client *kc, const cJSON *obj,
 
 		while (p[last + 1])
 			last++;
-		if (!wi_owned_by(obj, "kustomize-controller", p) ||
-		    (v && strcmp(v, fields[i].want) == 0))
+		if (!wi_owned_by(obj, "kustomize-controller", p))
 			continue;
+		if (v && strcmp(v, fields[i].want) == 0) {
+			in_git = true;
+			continue;
+		}
 		snprintf(out, size, "Flux's next reconcile of %s/%s REVERTS "
 			 "the live change: git sets %s to '%s'", ksns, ks,
 			 p[last], v ? v : "");
@@ -358,6 +362,9 @@ int wi_flux_verdict(struct kube_client *kc, const cJSON *obj,
 	    cJSON_IsTrue(wi_get(k, "spec", "suspend", NULL))) {
 		snprintf(out, size, "Flux keeps the live change for now: "
 			 "Kustomization %s/%s is suspended", ksns, ks);
+	} else if (in_git) {
+		snprintf(out, size, "Flux's next reconcile of %s/%s keeps these "
+			 "values: git sets the same ones", ksns, ks);
 	} else {
 		snprintf(out, size, "Flux's next reconcile of %s/%s keeps this "
 			 "live-only change: git does not set these fields and "
@@ -366,5 +373,5 @@ int wi_flux_verdict(struct kube_client *kc, const cJSON *obj,
 	}
 	cJSON_Delete(k);
 	err_clear();
-	return 0;
+	return in_git ? 2 : 0;
 }

@@ -68,7 +68,8 @@ bool wi_owned_by(const cJSON *obj, const char *manager,
 /*
  * What Flux's next reconcile does to the fields (read before fluxwi
  * writes them): into out, "keeps: ..." or "reverts: ...".  Returns 1 when
- * it reverts, 0 when it keeps.
+ * it reverts, 2 when it keeps them because git sets the same values, 0
+ * when it keeps a live-only change.
  */
 int wi_flux_verdict(struct kube_client *kc, const cJSON *obj,
 		    const struct wi_field *fields, size_t n, char *out,

@@ -55,7 +55,7 @@ int wi_rollout_confirm(struct kube_client *kc, const struct fluxwi_args *a,
 
 	(void)deploy;
 	if (a->no_wait) {
-		printf("not waiting for the rollout (--no-wait)\n");
+		wi_say("not waiting for the rollout (--no-wait)\n");
 		return 0;
 	}
 	snprintf(name, sizeof(name), "%s", a->controller);
@@ -71,18 +71,18 @@ int wi_rollout_confirm(struct kube_client *kc, const struct fluxwi_args *a,
 	cJSON_Delete(fresh);
 	if (rc < 0)
 		return -1;
-	printf("deployment/%s rolled out (%d pod%s)\n", a->controller,
+	wi_say("deployment/%s rolled out (%d pod%s)\n", a->controller,
 	       r.total, r.total == 1 ? "" : "s");
 	if (!want_injected) {
 		if (r.injected > 0)
-			printf("note: %d pod%s still carry an injected token "
+			wi_say("note: %d pod%s still carry an injected token "
 			       "(the pod label is set by someone else)\n",
 			       r.injected, r.injected == 1 ? "" : "s");
 		return 0;
 	}
 	if (r.total == 0 || r.injected < r.total || r.stale > 0)
 		return not_injected(kc, a, &r);
-	printf("pods carry AZURE_FEDERATED_TOKEN_FILE and the projected "
+	wi_say("pods carry AZURE_FEDERATED_TOKEN_FILE and the projected "
 	       "token volume (%s layout)\n", r.layout ? r.layout : "?");
 	return 0;
 }

@@ -67,6 +67,22 @@ const char *wi_str(const cJSON *obj, ...)
 	return cJSON_IsString(r) ? r->valuestring : NULL;
 }
 
+static FILE *say_stream;
+
+void wi_say_to(FILE *f)
+{
+	say_stream = f;
+}
+
+void wi_say(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(say_stream ? say_stream : stdout, fmt, ap);
+	va_end(ap);
+}
+
 const char *wi_output(const struct cli_ctx *ctx, const char *def)
 {
 	return ctx->g.output ? ctx->g.output : def;

@@ -76,6 +76,11 @@ int wi_fic_command(char *out, size_t size, const char *issuer,
 		   const char *subject, const struct wi_ids *id,
 		   const char *fic_name);
 
+/* Human-readable progress of patch/unpatch: stdout, or stderr when -o
+ * asks for a document on stdout. */
+void wi_say_to(FILE *f);
+void wi_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The -o value, or `def`. */
 const char *wi_output(const struct cli_ctx *ctx, const char *def);
 

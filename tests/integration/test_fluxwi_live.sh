@@ -128,6 +128,13 @@ expect_rc 0
 expect_out "serviceaccount/$CTL unchanged"
 expect_out "deployment/$CTL unchanged"
 expect_eq "$(writes)" "" "writes by the second patch"
+run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID" -o json
+expect_rc 0
+printf '%s' "$OUT" | node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    if (d.serviceAccount !== null || d.deployment !== null || d.restart || d.flux.reverts) process.exit(1);' ||
+    fail "patch -o json: not an unchanged result document"
+expect_err "deployment/$CTL unchanged"
 
 step "Flux's next reconcile of flux-system keeps the live change"
 labctl reconcile flux-system/flux-system >/dev/null || fail "reconcile failed"
@@ -238,6 +245,8 @@ expect_eq "$(kubectl get sa $CTL -n $NS -o jsonpath='{.metadata.annotations.azur
 run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID"
 expect_rc 0
 expect_out "restarted"
+expect_out "keeps these values: git sets the same ones"
+expect_no_out "To make it permanent"
 check_all_pass
 
 step "usage errors"
