@@ -4,7 +4,6 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const crypto = require('node:crypto');
-const https = require('node:https');
 const H = require('./helpers/azure-lab');
 
 function keyPath(lab, version) {
@@ -65,12 +64,10 @@ test('Key Vault stand-in', async (t) => {
   });
 
   await t.test('api-version: missing and unknown give 400 BadParameter; SDK versions accepted', async () => {
-    const miss = await H.kv(lab, 'GET', keyPath(lab) + '?', sp);
     const url = lab.env.LAB_VAULT_URL + keyPath(lab);
     const raw = await H.request(url, { ca: lab.ca, headers: { Authorization: 'Bearer ' + sp } });
     assert.strictEqual(raw.status, 400);
     assert.strictEqual(raw.json.error.code, 'BadParameter');
-    assert.ok(miss);
     const bad = await H.kv(lab, 'GET', keyPath(lab) + '?api-version=1.0', sp);
     assert.strictEqual(bad.status, 400);
     assert.match(bad.json.error.message, /not recognized/);
@@ -261,5 +258,4 @@ test('Key Vault stand-in', async (t) => {
     assert.strictEqual(c['keyvault.401'], 1);
     assert.strictEqual(c['keyvault.requests'], 5);
   });
-  void https;
 });

@@ -17,7 +17,7 @@ test('seed chain: fresh lab fails over IMDS, annotation alone fails, annotation+
     const r = await lab.verb('reconcile', 'flux-system/apps');
     assert.strictEqual(r.ready, false);
     assert.strictEqual(r.reason, 'BuildFailed');
-    assert.match(r.message, /^decryption failed for 'Secret\.v1\.\[noGrp\]\/sample-secret\.sops-workload-identity': failed to decrypt and format 'sops-workload-identity\/sample-secret' Secret data: cannot get sops data key: Failed to get the data key required to decrypt the SOPS file\./);
+    assert.match(r.message, /^decryption failed for 'sample-secret': failed to decrypt and format 'sops-workload-identity\/sample-secret' Secret data: cannot get sops data key: Failed to get the data key required to decrypt the SOPS file\./);
     assert.match(r.message, /Group 0: FAILED/);
     assert.match(r.message, /failed to decrypt sops data key with Azure Key Vault key '/);
     assert.match(r.message, /RESPONSE 403: 403 Forbidden/);

@@ -155,7 +155,6 @@ function iso(t) {
 }
 
 async function federated(ctx, principal, who, d) {
-  const st = ctx.state.azure;
   const p = d.payload;
   const aud = [].concat(p.aud || []);
   const fics = principal.federatedCredentials || [];
@@ -199,7 +198,6 @@ async function federated(ctx, principal, who, d) {
       aud.join(',') + '\'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation');
   }
   ctx.counters.inc('entra.token.federated');
-  void st;
   return who;
 }
 

@@ -177,11 +177,6 @@ async function decryptionOptions(ctx, client, ks, podInfo) {
 
 // --- apply ---------------------------------------------------------------------------
 
-function resId(o) {
-  const [g, v] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
-  return o.kind + '.' + v + '.' + (g || '[noGrp]') + '/' + o.metadata.name + '.' + (o.metadata.namespace || '[noNs]');
-}
-
 function fmt(o) {
   return o.kind + '/' + (o.metadata.namespace ? o.metadata.namespace + '/' : '') + o.metadata.name;
 }
@@ -384,7 +379,7 @@ async function decryptAll(ctx, client, ks, objects) {
       out.push(needs ? await decryptResource(o, opts) : o);
     } catch (e) {
       if (e instanceof ReconcileError) throw e;
-      throw new ReconcileError('BuildFailed', 'decryption failed for \'' + resId(o) + '\': ' + e.message);
+      throw new ReconcileError('BuildFailed', 'decryption failed for \'' + o.metadata.name + '\': ' + e.message);
     }
   }
   return out;

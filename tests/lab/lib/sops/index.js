@@ -112,7 +112,7 @@ async function dataKey(md, opts) {
 }
 
 function metadataOf(mdNode) {
-  if (!mdNode || mdNode.t !== 'map') throw new SopsError('sops metadata not found', 128);
+  if (!mdNode || mdNode.t !== 'map') throw new SopsError('sops metadata not found', 2);
   return stores.toPlain(mdNode);
 }
 

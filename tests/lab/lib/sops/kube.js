@@ -49,15 +49,19 @@ async function decryptResource(obj, opts) {
       const emitted = stores.emit(r.trees, outputFormat(key));
       out.data[key] = Buffer.from(emitted).toString('base64');
     } catch (e) {
-      e.message = 'failed to decrypt and format \'' + ns + '/' + name + '\' Secret field \'' + key + '\': ' + prefixed(e);
+      e.message = 'failed to decrypt and format \'' + ns + '/' + name + '\' Secret field \'' + key + '\': ' + prefixed(e, fmt);
       throw e;
     }
   }
   return out;
 }
 
-function prefixed(e) {
-  return e.code === 128 ? 'cannot get sops data key: ' + e.message : e.message;
+// The decryptor's wrapping of sops errors (sopsUserErr in kustomize-controller).
+function prefixed(e, format) {
+  if (e.code === 128) return 'cannot get sops data key: ' + e.message;
+  if (e.code === 25) return 'error decrypting sops tree: ' + e.message;
+  if (e.code === 2) return 'failed to load encrypted ' + (format || 'json') + ' data: ' + e.message;
+  return e.message;
 }
 
 module.exports = { decryptResource, isSopsObject };

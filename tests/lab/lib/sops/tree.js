@@ -129,18 +129,20 @@ function decryptNode(node, path, active, ctx) {
   return out;
 }
 
+// A comment's AAD is the path of its container; try the enclosing containers too (placement
+// of comments varies between writers), and keep the comment as-is when none opens it.
 function decryptComment(text, path, ctx) {
   const t = text.trim();
   if (!isEncrypted(t)) return text;
   const tries = [];
-  for (let n = path.length; n >= 0; n--) tries.push(aadOf(path.slice(0, n)));
-  if (path.length === 0) tries.push(':');
-  else tries.push(':');
+  for (let n = path.length; n > 0; n--) tries.push(aadOf(path.slice(0, n)));
+  tries.push(':', '');
   for (const aad of tries) {
     try {
-      const raw = decryptRaw(t, ctx.key, aad);
-      return raw.bytes.toString('utf8');
-    } catch (e) { /* try the next container */ }
+      return decryptRaw(t, ctx.key, aad).bytes.toString('utf8');
+    } catch (e) {
+      // not this container
+    }
   }
   return text;
 }
