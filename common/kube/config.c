@@ -923,6 +923,13 @@ static int choose_namespace(struct kube_config *c, const char *flag,
 
 static int no_config(const struct loaded *L)
 {
+	if (L->nfiles > 0) {
+		err_set(EXIT_USAGE, "no context is selected: current-context is "
+			"empty in %s and --context was not given",
+			L->looked.data);
+		return err_hint("pass --context NAME, or choose one with "
+				"`kubectl config use-context NAME`");
+	}
 	err_set(EXIT_USAGE, "no kubeconfig found (looked in %s) and not "
 		"running in a cluster",
 		L->looked.len ? L->looked.data : "nothing: HOME is not set");

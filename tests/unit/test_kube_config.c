@@ -164,8 +164,8 @@ static void explicit_file_only(void **state)
 	assert_int_equal(err_code(), EXIT_USAGE);
 	write_file("empty.yaml", "");
 	o.kubeconfig = at("empty.yaml");
-	load_fails(&o, "no kubeconfig found");
-	assert_non_null(strstr(err_remedy(), "--kubeconfig"));
+	load_fails(&o, "no context is selected: current-context is empty in");
+	assert_non_null(strstr(err_remedy(), "--context"));
 }
 
 static void home_config(void **state)
