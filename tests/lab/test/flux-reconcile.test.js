@@ -223,3 +223,15 @@ test('stale revision: `source` moves the GitRepository, the Kustomization keeps 
   const r = await lab.verb('reconcile', 'apps');
   assert.strictEqual(r.revision, src.revision);
 });
+
+test('flux.interval: periodic reconciles of every Kustomization', async (t) => {
+  const lab = await H.startLab(t, { scenario: 'flux:\n  interval: 1\n' });
+  const ks = await S.waitFor(() => {
+    const r = lab.run('kubectl', ['get', 'kustomization', 'apps', '-n', 'flux-system', '-o', 'json']);
+    if (r.status !== 0) return null;
+    const k = JSON.parse(r.stdout);
+    return k.status && k.status.lastAppliedRevision ? k : null;
+  }, 15000);
+  assert.strictEqual(ks.status.conditions[0].reason, 'ReconciliationSucceeded');
+  assert.ok((await lab.counters())['flux.reconcile'] >= 2);
+});
