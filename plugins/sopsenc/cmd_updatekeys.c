@@ -51,11 +51,17 @@ static void key_id(const struct sops_key_entry *e, char *out, size_t cap)
 static void key_label(const struct sops_key_entry *e, char *out, size_t cap)
 {
 	const struct sops_keytype *kt = sops_keytype_find(e->type);
+	char d[ID_MAX / 2];
 
-	if (kt && kt->describe)
-		kt->describe(e, out, cap);
-	else
+	if (!kt || !kt->describe) {
 		key_id(e, out, cap);
+		return;
+	}
+	kt->describe(e, d, sizeof(d));
+	if (!strncmp(d, e->type, strlen(e->type)))
+		snprintf(out, cap, "%s", d);
+	else
+		snprintf(out, cap, "%s %s", e->type, d);
 }
 
 static bool group_has(const struct sops_key_group *g, const char *id)
