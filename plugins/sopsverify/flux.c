@@ -253,64 +253,99 @@ static bool mentions(const char *msg, const char *const *words)
 	return false;
 }
 
-static const char *const DECRYPT_WORDS[] = {
-	"decryption failed", "data key", "Key Vault", "AADSTS", "sops",
-	"decrypt", NULL
+static const char *const AZURE_WORDS[] = {
+	"Azure Key Vault", "AADSTS", "azure_kv", "vault.azure", NULL
 };
+
+static const char *const DECRYPT_WORDS[] = {
+	"decryption failed", "data key", "sops", "decrypt", NULL
+};
+
+/* No owner, another namespace, no decryption: 1 when advised. */
+static int advise_setup(struct vs_secret *s, const struct vs_owner *o)
+{
+	if (!o->name)
+		return vs_setf(&s->next_step, "no Kustomization lists it in "
+			       "its inventory or applies its path: commit %s "
+			       "under a Kustomization's spec.path, or name "
+			       "one with --kustomization", s->file) ?: 1;
+	if (o->target_namespace && *o->target_namespace && s->namespace &&
+	    strcmp(o->target_namespace, s->namespace) != 0 &&
+	    strcmp(o->via, "--kustomization") != 0)
+		return vs_setf(&s->next_step, "Kustomization %s (namespace "
+			       "%s) puts what it applies in namespace %s "
+			       "(targetNamespace): verify with "
+			       "--kustomization %s", o->name, o->namespace,
+			       o->target_namespace, o->name) ?: 1;
+	if (!o->has_sops)
+		return vs_setf(&s->next_step, "add 'decryption: {provider: "
+			       "sops}' to the spec of Kustomization %s "
+			       "(namespace %s), then reconcile it", o->name,
+			       o->namespace) ?: 1;
+	return 0;
+}
+
+/* The Kustomization is not Ready: what its message points at. */
+static int advise_failed(struct vs_secret *s, const struct vs_owner *o)
+{
+	const char *m = o->ready_message;
+
+	if (mentions(m, AZURE_WORDS))
+		return vs_setf(&s->next_step, "the controller cannot get the "
+			       "data key from Azure Key Vault: check its "
+			       "identity chain with 'kubectl fluxwi check' "
+			       "(Kustomization %s, namespace %s)", o->name,
+			       o->namespace);
+	if (m && strstr(m, "no age identity"))
+		return vs_setf(&s->next_step, "the controller has no age "
+			       "identity: put the key in a Secret entry named "
+			       "*.agekey and name that Secret in "
+			       "spec.decryption.secretRef of Kustomization %s "
+			       "(namespace %s)", o->name, o->namespace);
+	if (mentions(m, DECRYPT_WORDS))
+		return vs_setf(&s->next_step, "the controller cannot decrypt "
+			       "(see its message above): check the keys it "
+			       "has, and its identity chain with 'kubectl "
+			       "fluxwi check' (Kustomization %s, namespace %s)",
+			       o->name, o->namespace);
+	return vs_setf(&s->next_step, "fix the Kustomization's error above, "
+		       "then 'flux reconcile kustomization %s -n %s "
+		       "--with-source'", o->name, o->namespace);
+}
+
+/* Ready, yet the Secret differs: not applied yet, or edited by hand. */
+static int advise_ready(struct vs_secret *s, const struct vs_owner *o)
+{
+	if (!s->edited_by && o->source_rev && o->applied_rev &&
+	    strcmp(o->source_rev, o->applied_rev) != 0)
+		return vs_setf(&s->next_step, "Kustomization %s has not "
+			       "applied its source's revision %s yet "
+			       "(applied: %s): wait for it, or 'flux "
+			       "reconcile kustomization %s -n %s'", o->name,
+			       o->source_rev, o->applied_rev, o->name,
+			       o->namespace);
+	if (s->edited_by)
+		return vs_setf(&s->next_step, "the Secret was changed outside "
+			       "git (by %s); the next reconciliation of "
+			       "Kustomization %s restores git's values: 'flux "
+			       "reconcile kustomization %s -n %s'",
+			       s->edited_by, o->name, o->name, o->namespace);
+	return vs_setf(&s->next_step, "Flux has not applied this revision "
+		       "yet: 'flux reconcile kustomization %s -n %s "
+		       "--with-source'", o->name, o->namespace);
+}
 
 int vs_advise(struct vs_secret *s)
 {
 	const struct vs_owner *o = &s->owner;
-	bool ready = o->ready_status && strcmp(o->ready_status, "True") == 0;
+	int rc;
 
 	if (s->verdict == VS_OK || s->verdict == VS_ERROR)
 		return 0;
-	if (!o->name)
-		return vs_setf(&s->next_step, "no Kustomization lists it in its inventory "
-				"or applies its path: commit %s%s under a "
-				"Kustomization's spec.path, or name one with "
-				"--kustomization", s->file, "");
-	if (o->target_namespace && *o->target_namespace && s->namespace &&
-	    strcmp(o->target_namespace, s->namespace) != 0 &&
-	    strcmp(o->via, "--kustomization") != 0)
-		return vs_setf(&s->next_step, "Kustomization %s (namespace %s) puts what "
-				"it applies in namespace %s (targetNamespace): "
-				"verify with --kustomization %s", o->name,
-				o->namespace, o->target_namespace, o->name);
-	if (!o->has_sops)
-		return vs_setf(&s->next_step, "add 'decryption: {provider: sops}' to the "
-				"spec of Kustomization %s (namespace %s), "
-				"then reconcile it", o->name, o->namespace);
-	if (!ready && o->ready_message &&
-	    strstr(o->ready_message, "no age identity"))
-		return vs_setf(&s->next_step, "the controller has no age identity: put "
-				"the key in a Secret entry named *.agekey and "
-				"name that Secret in spec.decryption.secretRef "
-				"of Kustomization %s (namespace %s)",
-				o->name, o->namespace);
-	if (!ready && mentions(o->ready_message, DECRYPT_WORDS))
-		return vs_setf(&s->next_step, "the controller cannot decrypt: check its "
-				"identity chain with 'kubectl fluxwi check' "
-				"(Kustomization %s, namespace %s)",
-				o->name, o->namespace);
-	if (!ready)
-		return vs_setf(&s->next_step, "fix the Kustomization's error above, then "
-				"'flux reconcile kustomization %s -n %s "
-				"--with-source'", o->name, o->namespace);
-	if (!s->edited_by && o->source_rev && o->applied_rev &&
-	    strcmp(o->source_rev, o->applied_rev) != 0)
-		return vs_setf(&s->next_step, "Kustomization %s has not applied "
-			       "its source's revision %s yet (applied: %s): "
-			       "wait for it, or 'flux reconcile kustomization "
-			       "%s -n %s'", o->name, o->source_rev,
-			       o->applied_rev, o->name, o->namespace);
-	if (s->edited_by)
-		return vs_setf(&s->next_step, "the Secret was changed outside git (by "
-				"%s); the next reconciliation of Kustomization "
-				"%s restores git's values: 'flux reconcile "
-				"kustomization %s -n %s'", s->edited_by,
-				o->name, o->name, o->namespace);
-	return vs_setf(&s->next_step, "Flux has not applied this revision yet: 'flux "
-			"reconcile kustomization %s -n %s --with-source'",
-			o->name, o->namespace);
+	rc = advise_setup(s, o);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (!o->ready_status || strcmp(o->ready_status, "True") != 0)
+		return advise_failed(s, o);
+	return advise_ready(s, o);
 }

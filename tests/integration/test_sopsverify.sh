@@ -26,35 +26,77 @@ reconcile() {
 }
 ready_of() { grep -o '"ready": [a-z]*' "$TMP/reconcile.json"; }
 
-encrypt_with() {
+encrypt_with() {    # VALUE: the seed's Secret for the Key Vault key and age
     sed "s/correct-horse-battery-staple/$1/" "$TMP/plain-secret.yaml" \
         >"$SECRET_FILE"
     sv kubectl-sopsenc -i --age "$AGE_PUB" "$SECRET_FILE"
     expect_rc 0
+    sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsenc updatekeys \
+        --config "$TMP/sops.yaml" "$SECRET_FILE"
+    expect_rc 0
+    printf '%s\n' "$OUT" >"$SECRET_FILE"
 }
 
-set_decryption() {    # none | sops | sops-age
+set_decryption() {    # none | sops
     local f=gitops/aks/apps.yaml
     awk '/^  decryption:/ {exit} {print}' "$f" >"$TMP/apps.yaml"
     case $1 in
         sops) printf '  decryption:\n    provider: sops\n' >>"$TMP/apps.yaml" ;;
-        sops-age) printf '  decryption:\n    provider: sops\n    secretRef:\n      name: sops-age\n' >>"$TMP/apps.yaml" ;;
     esac
     cp "$TMP/apps.yaml" "$f"
     reconcile flux-system
     [[ $(ready_of) == '"ready": true' ]] || fail "flux-system did not apply"
 }
 
+# The workload identity patches in git, as `kubectl fluxwi generate` writes
+# them: the ServiceAccount annotated, the controller's pods labelled.
+wire_identity() {
+    cat >>gitops/aks/flux-system/kustomization.yaml <<EOF
+patches:
+- target: {kind: ServiceAccount, name: kustomize-controller}
+  patch: |
+    apiVersion: v1
+    kind: ServiceAccount
+    metadata:
+      name: kustomize-controller
+      annotations:
+        azure.workload.identity/client-id: $LAB_CLIENT_ID
+        azure.workload.identity/tenant-id: $LAB_TENANT_ID
+- target: {kind: Deployment, name: kustomize-controller}
+  patch: |
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: kustomize-controller
+    spec:
+      template:
+        metadata:
+          labels:
+            azure.workload.identity/use: "true"
+EOF
+    reconcile flux-system
+    [[ $(ready_of) == '"ready": true' ]] || fail "flux-system did not apply"
+    kubectl -n flux-system rollout status deployment/kustomize-controller \
+        --timeout=60s >/dev/null || fail "the controller did not roll out"
+}
+
 lab_start
 cd "$LAB_REPO_DIR" || fail "no lab repository"
 cp "$SECRET_FILE" "$TMP/plain-secret.yaml"
+cat >"$TMP/sops.yaml" <<EOF
+creation_rules:
+  - encrypted_regex: ^(data|stringData)\$
+    azure_keyvault: $LAB_KEY_URL
+    age: $AGE_PUB
+EOF
 
-step "the seed's secret, encrypted with sops (age) and committed"
+step "the seed's secret, encrypted for the Key Vault key (and age) and committed"
 encrypt_with correct-horse-battery-staple
 grep -q 'ENC\[AES256_GCM' "$SECRET_FILE" || fail "not encrypted"
+grep -q 'azure_kv:' "$SECRET_FILE" || fail "no Key Vault key"
 grep -q correct-horse "$SECRET_FILE" && fail "plaintext left in git"
 
-step "the controller cannot get the data key: MISSING, with its error"
+step "identity chain broken (no workload identity yet): MISSING, with the controller's error"
 set_decryption sops
 reconcile apps
 expect_eq "$(ready_of)" '"ready": false' "apps Ready"
@@ -63,22 +105,12 @@ expect_rc 1
 expect_out "sample-secret   MISSING"
 expect_out "owner: Kustomization flux-system/apps (by path); Ready=False BuildFailed; decryption.provider: sops"
 expect_out "Failed to get the data key required to decrypt the SOPS file"
-expect_out "no age identity found"
-expect_out "next: "
+expect_out "failed to decrypt sops data key with Azure Key Vault key"
+expect_out "next: the controller cannot get the data key from Azure Key Vault: check its identity chain with 'kubectl fluxwi check'"
 expect_out "1 Secret: 1 MISSING"
 
-step "the key given to the controller: the seed's flow verifies OK"
-cat >"$TMP/sops-age.yaml" <<EOF
-apiVersion: v1
-kind: Secret
-metadata:
-  name: sops-age
-  namespace: flux-system
-data:
-  age.agekey: $(base64 -w0 "$AGE_KEY")
-EOF
-kubectl apply -f "$TMP/sops-age.yaml" >/dev/null || fail "sops-age Secret"
-set_decryption sops-age
+step "the seed's flow: identity wired in git, reconciled, verified OK"
+wire_identity
 reconcile apps
 expect_eq "$(ready_of)" '"ready": true' "apps Ready"
 sv kubectl-sopsverify .
@@ -135,6 +167,16 @@ spec:
     provider: sops
     secretRef: {name: sops-age}
 EOF
+cat >"$TMP/sops-age.yaml" <<EOF
+apiVersion: v1
+kind: Secret
+metadata:
+  name: sops-age
+  namespace: flux-system
+data:
+  age.agekey: $(base64 -w0 "$AGE_KEY")
+EOF
+kubectl apply -f "$TMP/sops-age.yaml" >/dev/null || fail "sops-age Secret"
 kubectl apply -f "$TMP/team-ks.yaml" >/dev/null || fail "team Kustomization"
 reconcile team
 expect_eq "$(ready_of)" '"ready": true' "team Ready"

@@ -222,6 +222,18 @@ static void advice(void **state)
 	assert_int_equal(vs_owner_from_ks(&s.owner, ks, "inventory"), 0);
 	assert_int_equal(vs_advise(&s), 0);
 	assert_non_null(strstr(s.next_step, "kubectl fluxwi check"));
+	/* Key Vault named in the message: the identity chain */
+	free(s.owner.ready_message);
+	s.owner.ready_message = strdup("Group 0: FAILED\n  failed to decrypt "
+				       "sops data key with Azure Key Vault key");
+	assert_int_equal(vs_advise(&s), 0);
+	assert_non_null(strstr(s.next_step, "from Azure Key Vault: check its "
+			       "identity chain with 'kubectl fluxwi check'"));
+	/* only age in the message */
+	free(s.owner.ready_message);
+	s.owner.ready_message = strdup("age1x: FAILED - no age identity found");
+	assert_int_equal(vs_advise(&s), 0);
+	assert_non_null(strstr(s.next_step, "*.agekey"));
 	/* no decryption provider */
 	cJSON_DeleteItemFromObject(cJSON_GetObjectItem(ks, "spec"),
 				   "decryption");
