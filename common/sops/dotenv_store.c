@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "util/err.h"
+#include "util/fsutil.h"
 
 static int add_value(struct sops_node *m, const char *line, size_t n,
 		     size_t lineno)
@@ -105,7 +106,7 @@ int sops_dotenv_emit(const struct sops_docs *docs, struct buf *out)
 		    put_escaped(out, v->raw ? v->raw : v->text,
 				v->raw ? v->raw_len : v->len) < 0)
 			return -1;
-		if (buf_putc(out, '\n') < 0)
+		if (buf_putc(out, '\n') < 0 || sops_emit_point(out) < 0)
 			return -1;
 	}
 	return 0;
@@ -190,6 +191,53 @@ int sops_store_parse(enum sops_format f, const char *src, size_t len,
 	case SOPS_FMT_BINARY: return sops_binary_parse(src, len, out);
 	default: return sops_yaml_parse(src, len, out);
 	}
+}
+
+static _Thread_local struct buf *sink_buf;
+static _Thread_local int sink_fd = -1;
+
+static int sink_flush(struct buf *out)
+{
+	if (fs_write_fd(sink_fd, out->data, out->len) < 0)
+		return -1;
+	buf_reset(out);
+	return 0;
+}
+
+/* Sends all but the last byte: an inline comment may still need to
+ * replace the final newline. */
+int sops_emit_point(struct buf *out)
+{
+	char last;
+
+	if (out != sink_buf || out->len < 65536)
+		return 0;
+	last = out->data[out->len - 1];
+	if (fs_write_fd(sink_fd, out->data, out->len - 1) < 0)
+		return -1;
+	buf_reset(out);
+	return buf_putc(out, last);
+}
+
+int sops_store_write(enum sops_format f, const struct sops_docs *docs,
+		     int indent, int fd, bool secret)
+{
+	struct buf b;
+	int rc;
+
+	if (secret)
+		buf_init_secret(&b);
+	else
+		buf_init(&b);
+	sink_buf = &b;
+	sink_fd = fd;
+	rc = sops_store_emit(f, docs, indent, &b);
+	if (rc == 0 && b.len)
+		rc = sink_flush(&b);
+	sink_buf = NULL;
+	sink_fd = -1;
+	buf_free(&b);
+	return rc;
 }
 
 int sops_store_emit(enum sops_format f, const struct sops_docs *docs,

@@ -17,7 +17,7 @@ static enum sops_format pick(enum sops_format f, const char *path)
 }
 
 /* The encrypted form of a binary file is a JSON document. */
-static enum sops_format encrypted_store(enum sops_format f)
+enum sops_format sops_encrypted_store(enum sops_format f)
 {
 	return f == SOPS_FMT_BINARY ? SOPS_FMT_JSON : f;
 }
@@ -108,36 +108,42 @@ static int encrypt_docs(struct sops_docs *docs, enum sops_format f,
 	return sops_mac_seal(md, key, hex);
 }
 
+int sops_encrypt_parsed(struct sops_docs *docs, enum sops_format in,
+			const struct sops_encrypt_opts *o)
+{
+	enum sops_format of = o->out_fmt != SOPS_FMT_NONE ? o->out_fmt : in;
+	struct sops_metadata md;
+	unsigned char key[32];
+	int rc = -1;
+
+	memset(&md, 0, sizeof(md));
+	if (docs->n == 0)
+		return err_set(EXIT_USAGE, "the input holds no document to "
+			       "encrypt");
+	if (sops_docs_have_metadata(docs, in))
+		return err_set(EXIT_ENCRYPTED, "File already encrypted: it "
+			       "already has sops metadata");
+	if (encrypt_docs(docs, in, o, &md, key) == 0 &&
+	    sops_metadata_insert(docs, sops_encrypted_store(of), &md) == 0)
+		rc = 0;
+	explicit_bzero(key, sizeof(key));
+	sops_metadata_free(&md);
+	return rc;
+}
+
 int sops_encrypt(const char *src, size_t len,
 		 const struct sops_encrypt_opts *o, struct buf *out)
 {
 	enum sops_format in = pick(o->in_fmt, o->path);
 	enum sops_format of = o->out_fmt != SOPS_FMT_NONE ? o->out_fmt : in;
 	struct sops_docs docs;
-	struct sops_metadata md;
-	unsigned char key[32];
 	int rc = -1;
 
-	memset(&md, 0, sizeof(md));
 	if (sops_store_parse(in, src, len, &docs) < 0)
 		return -1;
-	if (docs.n == 0) {
-		err_set(EXIT_USAGE, "the input holds no document to encrypt");
-		goto out;
-	}
-	if (sops_docs_have_metadata(&docs, in)) {
-		err_set(EXIT_ENCRYPTED, "File already encrypted: it already "
-			"has sops metadata");
-		goto out;
-	}
-	if (encrypt_docs(&docs, in, o, &md, key) < 0 ||
-	    sops_metadata_insert(&docs, encrypted_store(of), &md) < 0 ||
-	    sops_store_emit(encrypted_store(of), &docs, o->indent, out) < 0)
-		goto out;
-	rc = 0;
-out:
-	explicit_bzero(key, sizeof(key));
-	sops_metadata_free(&md);
+	if (sops_encrypt_parsed(&docs, in, o) == 0 &&
+	    sops_store_emit(sops_encrypted_store(of), &docs, o->indent, out) == 0)
+		rc = 0;
 	sops_docs_free(&docs);
 	return rc;
 }
@@ -162,26 +168,35 @@ out:
 	return rc;
 }
 
+int sops_decrypt_parsed(struct sops_docs *docs, enum sops_format f,
+			bool ignore_mac)
+{
+	struct sops_metadata md;
+	int found, rc;
+
+	memset(&md, 0, sizeof(md));
+	found = sops_metadata_extract(docs, sops_encrypted_store(f), &md);
+	if (found == 0)
+		return err_set(EXIT_FAILED, "sops metadata not found: the file "
+			       "is not encrypted with sops");
+	if (found < 0)
+		return -1;
+	rc = decrypt_docs(docs, &md, ignore_mac);
+	sops_metadata_free(&md);
+	return rc;
+}
+
 int sops_decrypt_docs(const char *src, size_t len,
 		      const struct sops_decrypt_opts *o, struct sops_docs *docs)
 {
 	enum sops_format in = pick(o->in_fmt, o->path);
-	struct sops_metadata md;
-	int found;
 
-	memset(&md, 0, sizeof(md));
-	if (sops_store_parse(encrypted_store(in), src, len, docs) < 0)
+	if (sops_store_parse(sops_encrypted_store(in), src, len, docs) < 0)
 		return -1;
-	found = sops_metadata_extract(docs, encrypted_store(in), &md);
-	if (found == 0)
-		err_set(EXIT_FAILED, "sops metadata not found: the file is not "
-			"encrypted with sops");
-	if (found <= 0 || decrypt_docs(docs, &md, o->ignore_mac) < 0) {
-		sops_metadata_free(&md);
+	if (sops_decrypt_parsed(docs, in, o->ignore_mac) < 0) {
 		sops_docs_free(docs);
 		return -1;
 	}
-	sops_metadata_free(&md);
 	return 0;
 }
 

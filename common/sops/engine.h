@@ -62,6 +62,16 @@ int sops_decrypt(const char *src, size_t len,
 int sops_decrypt_docs(const char *src, size_t len,
 		      const struct sops_decrypt_opts *o, struct sops_docs *docs);
 
+/* The same on documents already parsed (src can be freed first, which
+ * keeps peak memory low): docs as read from a file of format f, metadata
+ * still inside; decrypted in place, metadata removed. */
+int sops_decrypt_parsed(struct sops_docs *docs, enum sops_format f,
+			bool ignore_mac);
+/* Plaintext documents read as format in: refused when already encrypted,
+ * encrypted in place, metadata appended for output format o->out_fmt. */
+int sops_encrypt_parsed(struct sops_docs *docs, enum sops_format in,
+			const struct sops_encrypt_opts *o);
+
 /* Tree level.  mac_hex receives 128 upper-case hex digits and a NUL. */
 int sops_walk_encrypt(struct sops_docs *docs, const struct sops_rule *rule,
 		      bool mac_only, const unsigned char key[32],
@@ -76,6 +86,9 @@ int sops_mac_seal(struct sops_metadata *md, const unsigned char key[32],
 /* Compares the stored MAC with mac_hex: -1 with err_set(EXIT_MAC, ...). */
 int sops_mac_check(const struct sops_metadata *md,
 		   const unsigned char key[32], const char *mac_hex);
+
+/* The store an encrypted file of format f is written in (binary -> JSON). */
+enum sops_format sops_encrypted_store(enum sops_format f);
 
 /* The rule the engine would pick for documents when none is given. */
 int sops_default_rule(const struct sops_docs *docs, enum sops_format f,

@@ -64,18 +64,42 @@ static int indent_for(const struct sops_config *c, enum sops_format f)
 	return 0;
 }
 
-static int write_result(const char *path, const struct sops_file_opts *o,
-			const struct buf *out, mode_t mode)
+/* Writes the documents to stdout, --output or the file itself (-i), as
+ * they are produced; a file is replaced only when all went well. */
+static int write_docs(const char *path, const struct sops_file_opts *o,
+		      enum sops_format f, const struct sops_docs *docs,
+		      int indent, mode_t mode, bool secret)
 {
-	const char *data = out->data ? out->data : "";
+	const char *target = o->in_place ? path : o->output_path;
+	struct fs_atomic a;
 
-	if (o->in_place)
-		return fs_write_atomic(path, data, out->len, mode);
-	if (o->output_path)
-		return fs_write_atomic(o->output_path, data, out->len, mode);
-	if (fs_write_fd(1, data, out->len) < 0)
-		return err_prefix("standard output");
-	return 0;
+	if (!target) {
+		if (sops_store_write(f, docs, indent, 1, secret) < 0)
+			return err_prefix("standard output");
+		return 0;
+	}
+	if (fs_atomic_begin(&a, target, mode) < 0)
+		return -1;
+	if (sops_store_write(f, docs, indent, a.fd, secret) < 0) {
+		fs_atomic_abort(&a);
+		return err_prefix("%s", target);
+	}
+	return fs_atomic_commit(&a);
+}
+
+/* Reads and parses a file; the text is wiped and freed right after. */
+static int read_docs(const char *path, enum sops_format f,
+		     struct sops_docs *docs)
+{
+	struct buf in;
+	int rc;
+
+	buf_init_secret(&in);
+	if (fs_read_all(path, &in) < 0)
+		return -1;
+	rc = sops_store_parse(f, in.data ? in.data : "", in.len, docs);
+	buf_free(&in);
+	return rc;
 }
 
 /* ---- encryption ------------------------------------------------------- */
@@ -171,72 +195,76 @@ int sops_file_encrypt(const char *path, const struct sops_file_opts *o)
 {
 	struct sops_encrypt_opts eo;
 	struct enc_ctx c;
-	struct buf in, out = BUF_INIT;
+	struct sops_docs docs = { 0 };
 	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
 	memset(&eo, 0, sizeof(eo));
-	buf_init_secret(&in);
-	if (sops_file_opts_check(o, path) < 0 || fs_read_all(path, &in) < 0 ||
-	    enc_setup(path, o, &c, &eo) < 0)
+	if (sops_file_opts_check(o, path) < 0 || enc_setup(path, o, &c, &eo) < 0)
 		goto out;
 	log_at(2, "encrypting %s (%s)", is_stdin(path) ? "standard input" : path,
 	       sops_format_name(eo.in_fmt));
-	if (sops_encrypt(in.data ? in.data : "", in.len, &eo, &out) < 0 ||
-	    write_result(path, o, &out, FS_KEEP_MODE) < 0)
+	if (read_docs(path, eo.in_fmt, &docs) < 0 ||
+	    sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
+	    write_docs(path, o, sops_encrypted_store(eo.out_fmt), &docs,
+		       eo.indent, FS_KEEP_MODE, false) < 0)
 		goto out;
 	rc = 0;
 out:
 	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
 		err_prefix("%s", path);
 	enc_ctx_free(&c);
-	buf_free(&in);
-	buf_free(&out);
+	sops_docs_free(&docs);
 	return rc;
 }
 
 /* ---- decryption ------------------------------------------------------- */
 
-static int emit_decrypted(struct sops_docs *docs, const struct sops_file_opts *o,
-			  enum sops_format of, int indent, struct buf *out)
+static int write_extract(const char *path, const struct sops_file_opts *o,
+			 const struct sops_docs *docs, enum sops_format of,
+			 int indent)
 {
-	if (o->extract)
-		return sops_extract(docs, o->extract, of, indent, out);
-	return sops_store_emit(of, docs, indent, out);
+	struct buf out;
+	int rc;
+
+	buf_init_secret(&out);
+	rc = sops_extract(docs, o->extract, of, indent, &out);
+	if (rc == 0) {
+		const char *t = o->in_place ? path : o->output_path;
+
+		rc = t ? fs_write_atomic(t, out.data ? out.data : "", out.len,
+					 0600) :
+			 fs_write_fd(1, out.data ? out.data : "", out.len);
+	}
+	buf_free(&out);
+	return rc;
 }
 
 int sops_file_decrypt(const char *path, const struct sops_file_opts *o)
 {
-	struct sops_decrypt_opts d;
 	struct sops_config cfg;
 	struct sops_docs docs = { 0 };
-	struct buf in = BUF_INIT, out;
-	int rc = -1;
+	enum sops_format in, of;
+	int rc = -1, indent;
 
-	memset(&d, 0, sizeof(d));
 	memset(&cfg, 0, sizeof(cfg));
-	buf_init_secret(&out);
-	if (sops_file_opts_check(o, path) < 0 || fs_read_all(path, &in) < 0 ||
+	if (sops_file_opts_check(o, path) < 0 ||
 	    sops_config_load(o->config, &cfg) < 0)
 		goto out;
-	d.in_fmt = in_format(o, path);
-	d.out_fmt = out_format(o, d.in_fmt);
-	d.indent = indent_for(&cfg, d.out_fmt);
-	d.ignore_mac = o->ignore_mac;
-	d.path = path;
+	in = in_format(o, path);
+	of = out_format(o, in);
+	indent = indent_for(&cfg, of);
 	log_at(2, "decrypting %s", is_stdin(path) ? "standard input" : path);
-	if (sops_decrypt_docs(in.data ? in.data : "", in.len, &d, &docs) < 0 ||
-	    emit_decrypted(&docs, o, d.out_fmt, d.indent, &out) < 0 ||
-	    write_result(path, o, &out, 0600) < 0)
+	if (read_docs(path, sops_encrypted_store(in), &docs) < 0 ||
+	    sops_decrypt_parsed(&docs, in, o->ignore_mac) < 0)
 		goto out;
-	rc = 0;
+	rc = o->extract ? write_extract(path, o, &docs, of, indent) :
+			  write_docs(path, o, of, &docs, indent, 0600, true);
 out:
 	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
 		err_prefix("%s", path);
 	sops_docs_free(&docs);
 	sops_config_free(&cfg);
-	buf_free(&in);
-	buf_free(&out);
 	return rc;
 }
 

@@ -460,7 +460,8 @@ static int put_jnode(struct buf *o, const struct sops_node *v, int indent,
 		    (put_jstring(o, it->key, it->key_len) < 0 ||
 		     buf_puts(o, ": ") < 0))
 			return -1;
-		if (put_jnode(o, it->val, indent, level + 1) < 0)
+		if (put_jnode(o, it->val, indent, level + 1) < 0 ||
+		    sops_emit_point(o) < 0)
 			return -1;
 	}
 	if (written && put_indent(o, indent, level) < 0)

@@ -9,6 +9,7 @@
 #ifndef COMMON_SOPS_STORE_H
 #define COMMON_SOPS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "sops/tree.h"
@@ -32,6 +33,18 @@ int sops_store_parse(enum sops_format f, const char *src, size_t len,
 		     struct sops_docs *out);
 int sops_store_emit(enum sops_format f, const struct sops_docs *docs,
 		    int indent, struct buf *out);
+
+/*
+ * Like sops_store_emit, but the text goes to fd as it is produced: the
+ * staging buffer never grows much beyond 64 KiB (wiped when secret).
+ * Returns 0, or -1 with err (EXIT_WRITE when writing failed).
+ */
+int sops_store_write(enum sops_format f, const struct sops_docs *docs,
+		     int indent, int fd, bool secret);
+
+/* Emitters call this between items; with sops_store_write active on this
+ * buffer, what is staged goes out.  Returns 0 or -1. */
+int sops_emit_point(struct buf *out);
 
 int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out);
 int sops_yaml_emit(const struct sops_docs *docs, int indent, struct buf *out);

@@ -379,7 +379,8 @@ static int emit_map(struct ye *e, const struct sops_node *m, size_t col,
 		}
 		if ((!inl && pad(e, col) < 0) ||
 		    put_key(e, it->key, it->key_len) < 0 ||
-		    buf_putc(e->out, ':') < 0 || emit_value(e, it->val, col) < 0)
+		    buf_putc(e->out, ':') < 0 || emit_value(e, it->val, col) < 0 ||
+		    sops_emit_point(e->out) < 0)
 			return -1;
 	}
 	return 0;
@@ -412,7 +413,8 @@ static int emit_seq(struct ye *e, const struct sops_node *s, size_t col)
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (emit_seq_item(e, s->items[i].val, col) < 0)
+		if (emit_seq_item(e, s->items[i].val, col) < 0 ||
+		    sops_emit_point(e->out) < 0)
 			return -1;
 	return 0;
 }

@@ -1,5 +1,6 @@
 #include "util/b64.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 static const char STD[] =
@@ -60,9 +61,27 @@ static int val(char c, enum b64_variant v)
 	return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
+/* Decoding table for one alphabet: 0..63, or 0xFF for other bytes. */
+static const unsigned char *table(enum b64_variant v)
+{
+	static unsigned char std[256], url[256];
+	static bool ready;
+	int c;
+
+	if (!ready) {
+		for (c = 0; c < 256; c++) {
+			std[c] = (unsigned char)(val((char)c, B64_STD) & 0xFF);
+			url[c] = (unsigned char)(val((char)c, B64_URL_RAW) & 0xFF);
+		}
+		ready = true;
+	}
+	return v == B64_URL_RAW ? url : std;
+}
+
 int b64_decode(const char *in, size_t n, enum b64_variant v,
 	       unsigned char *out, size_t *outlen)
 {
+	const unsigned char *t = table(v), *s = (const unsigned char *)in;
 	size_t i, o = 0, pad = 0;
 	unsigned acc = 0;
 	int bits = 0;
@@ -77,12 +96,23 @@ int b64_decode(const char *in, size_t n, enum b64_variant v,
 	} else if (n % 4 == 1) {
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		int d = val(in[i], v);
+	for (i = 0; i + 4 <= n; i += 4) {
+		unsigned a = t[s[i]], b = t[s[i + 1]], c = t[s[i + 2]],
+			 d = t[s[i + 3]];
 
-		if (d < 0)
+		if ((a | b | c | d) & 0xC0)
 			return -1;
-		acc = (acc << 6) | (unsigned)d;
+		acc = a << 18 | b << 12 | c << 6 | d;
+		out[o++] = (unsigned char)(acc >> 16);
+		out[o++] = (unsigned char)(acc >> 8);
+		out[o++] = (unsigned char)acc;
+	}
+	for (acc = 0; i < n; i++) {
+		unsigned d = t[s[i]];
+
+		if (d & 0xC0)
+			return -1;
+		acc = (acc << 6) | d;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;

@@ -98,58 +98,81 @@ static int sync_dir(const char *path)
 	return 0;
 }
 
-static int write_temp(const char *tmpl_path, char *tmp, size_t cap,
-		      const void *data, size_t len, mode_t mode)
+int fs_atomic_begin(struct fs_atomic *a, const char *path, mode_t mode)
 {
-	int fd;
+	struct stat st;
 
-	snprintf(tmp, cap, "%s.tmp-XXXXXX", tmpl_path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
+	a->fd = -1;
+	if (!realpath(path, a->target)) {
+		if (errno != ENOENT)
+			return err_set(EXIT_WRITE, "cannot write %s: %s", path,
+				       strerror(errno));
+		snprintf(a->target, sizeof(a->target), "%s", path);
+	}
+	if (stat(a->target, &st) == 0 && !S_ISREG(st.st_mode))
+		return err_set(EXIT_WRITE, "cannot write %s: not a regular "
+			       "file", path);
+	if (mode == FS_KEEP_MODE)
+		mode = stat(a->target, &st) == 0 ? (st.st_mode & 07777) :
+		       new_mode();
+	snprintf(a->tmp, sizeof(a->tmp), "%s.tmp-XXXXXX", a->target);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0)
 		return err_set(EXIT_WRITE, "cannot create a temporary file "
-			       "beside %s: %s", tmpl_path, strerror(errno));
-	if (fchmod(fd, mode) < 0 || fs_write_fd(fd, data, len) < 0 ||
-	    fsync(fd) < 0) {
+			       "beside %s: %s", path, strerror(errno));
+	if (fchmod(a->fd, mode) < 0) {
 		int e = errno;
 
-		close(fd);
-		unlink(tmp);
-		return err_set(EXIT_WRITE, "cannot write %s: %s", tmpl_path,
-			       strerror(e));
-	}
-	if (close(fd) < 0) {
-		unlink(tmp);
-		return err_set(EXIT_WRITE, "cannot write %s: %s", tmpl_path,
-			       strerror(errno));
+		fs_atomic_abort(a);
+		return err_set(EXIT_WRITE, "cannot set the mode of %s: %s",
+			       path, strerror(e));
 	}
 	return 0;
+}
+
+void fs_atomic_abort(struct fs_atomic *a)
+{
+	if (a->fd >= 0) {
+		close(a->fd);
+		unlink(a->tmp);
+	}
+	a->fd = -1;
+}
+
+int fs_atomic_commit(struct fs_atomic *a)
+{
+	int fd = a->fd;
+
+	if (fd < 0)
+		return err_set(EXIT_WRITE, "no file is being written");
+	if (fsync(fd) < 0) {
+		int e = errno;
+
+		fs_atomic_abort(a);
+		return err_set(EXIT_WRITE, "cannot write %s: %s", a->target,
+			       strerror(e));
+	}
+	a->fd = -1;
+	if (close(fd) < 0 || rename(a->tmp, a->target) < 0) {
+		int e = errno;
+
+		unlink(a->tmp);
+		return err_set(EXIT_WRITE, "cannot replace %s: %s", a->target,
+			       strerror(e));
+	}
+	return sync_dir(a->target);
 }
 
 int fs_write_atomic(const char *path, const void *data, size_t len,
 		    mode_t mode)
 {
-	char target[PATH_MAX], tmp[PATH_MAX + 16];
-	struct stat st;
+	struct fs_atomic a;
 
-	if (!realpath(path, target)) {
-		if (errno != ENOENT)
-			return err_set(EXIT_WRITE, "cannot write %s: %s", path,
-				       strerror(errno));
-		snprintf(target, sizeof(target), "%s", path);
-	}
-	if (stat(target, &st) == 0 && !S_ISREG(st.st_mode))
-		return err_set(EXIT_WRITE, "cannot write %s: not a regular "
-			       "file", path);
-	if (mode == FS_KEEP_MODE)
-		mode = stat(target, &st) == 0 ? (st.st_mode & 07777) : new_mode();
-	if (write_temp(target, tmp, sizeof(tmp), data, len, mode) < 0)
+	if (fs_atomic_begin(&a, path, mode) < 0)
 		return -1;
-	if (rename(tmp, target) < 0) {
-		int e = errno;
-
-		unlink(tmp);
-		return err_set(EXIT_WRITE, "cannot replace %s: %s", path,
-			       strerror(e));
+	if (fs_write_fd(a.fd, data, len) < 0) {
+		fs_atomic_abort(&a);
+		return err_prefix("%s", path);
 	}
-	return sync_dir(target);
+	return fs_atomic_commit(&a);
 }

@@ -30,6 +30,20 @@ int fs_read_all(const char *path, struct buf *b);
 int fs_write_atomic(const char *path, const void *data, size_t len,
 		    mode_t mode);
 
+/*
+ * The same in steps, for output written as it is produced: begin creates
+ * the temporary file (a->fd is open for writing), commit syncs it and
+ * renames it over the target, abort removes it.  Both end the transaction.
+ */
+struct fs_atomic {
+	char target[4096];
+	char tmp[4112];
+	int fd;
+};
+int fs_atomic_begin(struct fs_atomic *a, const char *path, mode_t mode);
+int fs_atomic_commit(struct fs_atomic *a);
+void fs_atomic_abort(struct fs_atomic *a);
+
 /* Writes all of data to fd (retrying short writes). -1 with EXIT_WRITE. */
 int fs_write_fd(int fd, const void *data, size_t len);
 
