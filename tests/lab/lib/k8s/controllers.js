@@ -300,10 +300,29 @@ function createControllers({ api, store, log }) {
     }
   }
 
+  // Periodic resync, as informers do: nothing stays stuck on a missed event.
+  function resync() {
+    for (const d of store.list(DEPLOY)) schedule('deployment', d.metadata.namespace, d.metadata.name);
+    for (const rs of store.list(RS)) schedule('replicaset', rs.metadata.namespace, rs.metadata.name);
+    for (const p of store.list(POD)) if (p.status?.phase !== 'Running') schedule('pod', p.metadata.namespace, p.metadata.name, POD_START_MS);
+  }
+
   let unsubscribe = () => {};
+  let resyncTimer = null;
   return {
-    start(ca) { caPem = ca; unsubscribe = store.subscribe(onEvent); },
-    stop() { stopped = true; unsubscribe(); for (const w of work.values()) clearTimeout(w.timer); work.clear(); },
+    start(ca) {
+      caPem = ca;
+      unsubscribe = store.subscribe(onEvent);
+      resyncTimer = setInterval(resync, 3000);
+      resyncTimer.unref();
+    },
+    stop() {
+      stopped = true;
+      unsubscribe();
+      clearInterval(resyncTimer);
+      for (const w of work.values()) clearTimeout(w.timer);
+      work.clear();
+    },
     namespaceDefaults,
   };
 }

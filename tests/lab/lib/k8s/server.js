@@ -202,6 +202,8 @@ function createFrontend(k8s) {
   }
 
   return async function handle(rawReq, rawRes) {
+    const started = Date.now();
+    rawRes.on('finish', () => k8s.ctx.log(`apiserver ${rawReq.method} ${rawReq.url} ${rawRes.statusCode} ${Date.now() - started}ms`));
     const req = await describe(rawReq);
     req.res = rawRes;
     counters.inc('k8s.requests');

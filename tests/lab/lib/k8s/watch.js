@@ -23,6 +23,7 @@ function serveWatch({ store, api }, res, ns, req, asTable) {
   const match = matcher(res, ns, q);
   const out = req.res;
   out.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+  out.flushHeaders(); // clients wait for the headers before they can give up on a watch
   const encode = (o) => (asTable ? toTable(res, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject') || 'Metadata') : o);
   const send = (type, o) => out.write(`${JSON.stringify({ type, object: type === 'ERROR' ? o : encode(o) })}\n`);
   const rv = q.get('resourceVersion');

@@ -62,7 +62,7 @@ async function startLab({ scenario } = {}) {
 // kubectl that must succeed; returns stdout (parsed when -o json).
 async function ok(lab, argv, opts) {
   const r = await lab.kubectl(argv, opts);
-  if (r.code !== 0) throw new Error(`kubectl ${argv.join(' ')} failed (${r.code}): ${r.stderr}`);
+  if (r.code !== 0) throw new Error(`kubectl ${argv.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout ? `\nstdout: ${r.stdout}` : ''}`);
   const o = argv.indexOf('-o');
   return o >= 0 && argv[o + 1] === 'json' ? JSON.parse(r.stdout) : r.stdout;
 }
