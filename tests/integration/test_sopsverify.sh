@@ -123,6 +123,15 @@ expect_out '"verdict": "OK"'
 sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt
 expect_rc 0
 expect_out "2 keys, values equal"
+# the same through Key Vault (the developer's az login), no age identity
+labctl counters --reset >/dev/null
+sv env SOPS_AGE_KEY_FILE="$TMP/no-such-key" kubectl-sopsverify . --decrypt \
+    --azure-auth azure-cli
+expect_rc 0
+expect_out "2 keys, values equal"
+labctl counters >"$TMP/counters.json"
+expect_eq "$(counter keyvault.decrypt "$TMP/counters.json")" 1 \
+    "Key Vault decrypts"
 # every log level, bodies included: still no value
 sv env SOPS_AGE_KEY_FILE="$AGE_KEY" kubectl-sopsverify . --decrypt -v 8
 expect_rc 0
