@@ -210,3 +210,17 @@ grep -qxF "  encrypted_regex: ^(data|stringData)$" repo/apps/s.yaml || fail "rul
 grep -q "recipient: $AGE_R" repo/apps/s.yaml || fail "age key from .sops.yaml not used"
 run sh -c "kubectl-sopsenc encrypt --age '$AGE_R' - < orig.yaml | kubectl-sopsenc decrypt -"
 expect_rc 0; expect_eq "$OUT" "$(cat orig.yaml)"
+
+step "-r -i: every Secret manifest not yet encrypted, nothing else"
+mkdir -p tree/team/sub tree/.git
+cp orig.yaml tree/team/s1.yaml; cp orig.yaml tree/team/sub/s2.yaml; cp orig.yaml tree/.git/s3.yaml
+printf 'kind: ConfigMap\ndata:\n    a: b\n' > tree/team/cm.yaml
+cp "$VEC/sops__algorithms__age.yaml" tree/team/done.yaml
+run kubectl-sopsenc encrypt -r -i --age "$AGE_R" tree
+expect_rc 0; expect_err "2 file(s) encrypted, 1 already encrypted"
+grep -q 'mac: ENC' tree/team/s1.yaml && grep -q 'mac: ENC' tree/team/sub/s2.yaml || fail "-r missed a Secret"
+cmp -s tree/.git/s3.yaml orig.yaml || fail "-r entered .git"
+grep -q 'a: b' tree/team/cm.yaml || fail "-r touched a ConfigMap"
+cmp -s tree/team/done.yaml "$VEC/sops__algorithms__age.yaml" || fail "-r touched an encrypted file"
+run kubectl-sopsenc encrypt -r --age "$AGE_R" tree
+expect_rc 2
