@@ -123,6 +123,25 @@ test('az stand-in and ARM', async (t) => {
     assert.deepStrictEqual(p.permissions.keys.sort(), ['decrypt', 'get']);
   });
 
+  await t.test('ARM: the AKS cluster with its OIDC issuer and workload identity', async () => {
+    const tok = H.devToken(lab, 'https://management.core.windows.net/');
+    const p = '/subscriptions/' + lab.env.LAB_SUBSCRIPTION_ID + '/resourceGroups/' + lab.env.LAB_RESOURCE_GROUP +
+      '/providers/Microsoft.ContainerService/managedClusters/' + lab.env.LAB_CLUSTER_NAME + '?api-version=2024-05-01';
+    const r = await arm(p, tok);
+    assert.strictEqual(r.status, 200, r.text);
+    assert.deepStrictEqual(r.json.properties.oidcIssuerProfile, { enabled: true, issuerURL: lab.env.LAB_K8S_ISSUER });
+    assert.strictEqual(r.json.properties.securityProfile.workloadIdentity.enabled, true);
+    await lab.admin('POST', '/scenario', { azure: { cluster: { oidcIssuerEnabled: false } } });
+    assert.deepStrictEqual((await arm(p, tok)).json.properties.oidcIssuerProfile, { enabled: false });
+  });
+
+  await t.test('v1 token endpoint with resource=', async () => {
+    const body = new URLSearchParams({ grant_type: 'client_credentials', client_id: lab.env.LAB_SP_CLIENT_ID, client_secret: lab.env.LAB_SP_CLIENT_SECRET, resource: 'https://vault.azure.net' }).toString();
+    const r = await H.request(lab.env.AZURE_AUTHORITY_HOST + lab.env.LAB_TENANT_ID + '/oauth2/token', { method: 'POST', body, ca: lab.ca, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    assert.strictEqual(r.status, 200, r.text);
+    assert.strictEqual(H.claims(r.json.access_token).aud, 'https://vault.azure.net');
+  });
+
   await t.test('scenario (azure section) and labctl verbs', async () => {
     const scenario = {
       azure: {

@@ -113,6 +113,29 @@ function vaultJson(ctx) {
   };
 }
 
+function clusterJson(ctx) {
+  const st = ctx.state.azure;
+  const c = st.cluster;
+  const issuer = c.issuerURL !== undefined ? c.issuerURL : ((ctx.state.k8s && ctx.state.k8s.issuer) || ctx.urls.issuer || '');
+  return {
+    id: '/subscriptions/' + st.subscriptionId + '/resourcegroups/' + st.resourceGroup + '/providers/Microsoft.ContainerService/managedClusters/' + c.name,
+    name: c.name, type: 'Microsoft.ContainerService/ManagedClusters', location: st.location,
+    properties: {
+      provisioningState: 'Succeeded', kubernetesVersion: '1.32.0', fqdn: c.name + '-dns.hcp.' + st.location + '.azmk8s.io',
+      nodeResourceGroup: 'MC_' + st.resourceGroup + '_' + c.name + '_' + st.location,
+      oidcIssuerProfile: c.oidcIssuerEnabled ? { enabled: true, issuerURL: issuer } : { enabled: false },
+      securityProfile: { workloadIdentity: { enabled: !!c.workloadIdentityEnabled } },
+      identityProfile: { kubeletidentity: kubelet(st) },
+    },
+  };
+}
+
+function kubelet(st) {
+  const name = (st.hostIdentities.imds || [])[0];
+  const id = name && st.identities.get(name);
+  return id ? { resourceId: M.armId(st, id), clientId: id.clientId, objectId: id.principalId } : null;
+}
+
 async function start(ctx) {
   const st = () => ctx.state.azure;
   const r = new Router();
@@ -167,6 +190,14 @@ async function start(ctx) {
     const f = /principalId eq '([^']+)'/.exec(req.query.get('$filter') || '');
     const list = st().roleAssignments.filter((a) => (rbac.covers(a.scope, scope) || rbac.covers(scope, a.scope)) && (!f || a.principalId === f[1]));
     return { value: list.map((a) => rbac.assignmentJson(st(), a)) };
+  });
+  r.route('GET', new RegExp('^' + SUB + '/resourceGroups/([^/]+)/providers/Microsoft\\.ContainerService/managedClusters/([^/]+)$', 'i'), (req, m) => {
+    common(ctx, req, m[1]);
+    const c = st().cluster;
+    if (m[3] !== c.name || m[2].toLowerCase() !== st().resourceGroup.toLowerCase()) {
+      throw armError(404, 'ResourceNotFound', 'The Resource \'Microsoft.ContainerService/managedClusters/' + m[3] + '\' under resource group \'' + m[2] + '\' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix');
+    }
+    return clusterJson(ctx);
   });
   r.route('GET', new RegExp('^' + SUB + '$', 'i'), (req, m) => {
     common(ctx, req, m[1]);

@@ -274,7 +274,8 @@ async function tokenEndpoint(ctx, req, tenant) {
   }
   const clientId = f.get('client_id');
   if (!clientId) throw aadError(ctx, 400, 'invalid_request', 900144, 'The request body must contain the following parameter: \'client_id\'.');
-  const resource = resourceOf(ctx, f.get('scope'));
+  // v1 endpoint clients (ADAL) send resource= instead of scope=
+  const resource = resourceOf(ctx, f.get('scope') || (f.get('resource') ? f.get('resource') + '/.default' : null));
   const identity = M.identityByClientId(st, clientId);
   const app = st.apps.get(clientId);
   if (!identity && !app) throw notFoundClient(ctx, clientId);

@@ -72,6 +72,7 @@ function applyAzure(ctx, section) {
     if (section.hostIdentities.imds) st.hostIdentities.imds = section.hostIdentities.imds;
     if (section.hostIdentities.appService) st.hostIdentities.appService = section.hostIdentities.appService;
   }
+  if (section.cluster) Object.assign(st.cluster, section.cluster);
   if (section.vault && section.vault.authorization) st.rbac = section.vault.authorization === 'rbac';
   for (const a of section.roleAssignments || []) {
     rbac.assign(st, M.resolvePrincipal(st, a.principal || a.objectId || a.identity), a.role, a.scope ? template(ctx, a.scope) : undefined);
@@ -246,6 +247,7 @@ function setEnv(ctx) {
     AZURE_CONFIG_DIR: ctx.file('azure'),
     LAB_VAULT_URL: ctx.urls.vault,
     LAB_VAULT_NAME: st.vaultName,
+    LAB_CLUSTER_NAME: st.cluster.name,
     LAB_KEY_NAME: key.name,
     LAB_KEY_URL: ctx.urls.vault + '/keys/' + key.name + '/' + v.version,
     LAB_CLIENT_ID: mi.clientId,

@@ -46,6 +46,7 @@ function createState(ctx) {
     keys: new Map(), // name -> {name, versions: [...]} (last = current)
     policies: new Map(), // objectId -> Set(perms)
     faults: [],
+    cluster: { name: cfg.clusterName || 'fluxwi-lab', oidcIssuerEnabled: true, workloadIdentityEnabled: true },
     rbac: false, // vault uses access policies unless enableRbacAuthorization
     roleAssignments: [],
     hostIdentities: { imds: [], appService: [] },
