@@ -126,7 +126,7 @@ static int link_flux(struct wi_check *c, struct kube_client *kc,
 		err_clear();
 		return -1;
 	}
-	ct = wi_container(wi_get(*dep, "spec", "template", "spec", NULL));
+	ct = flux_wi_container(wi_get(*dep, "spec", "template", "spec", NULL));
 	img = wi_str(ct, "image", NULL);
 	cred = env_credential(ct);
 	if (image_major(img) == 0)

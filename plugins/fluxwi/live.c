@@ -16,143 +16,6 @@
 #define FLUX_KS_NS_LABEL "kustomize.toolkit.fluxcd.io/namespace"
 #define FLUX_SSA_ANNOTATION "kustomize.toolkit.fluxcd.io/ssa"
 
-const cJSON *wi_container(const cJSON *podspec)
-{
-	const cJSON *cs = cJSON_GetObjectItemCaseSensitive(podspec,
-							   "containers");
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, cs) {
-		const char *n = wi_str(c, "name", NULL);
-
-		if (n && strcmp(n, "manager") == 0)
-			return c;
-	}
-	return cJSON_GetArrayItem(cs, 0);
-}
-
-static const char *env_value(const cJSON *container, const char *name)
-{
-	const cJSON *e;
-
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(container,
-							       "env")) {
-		const char *n = wi_str(e, "name", NULL);
-
-		if (n && strcmp(n, name) == 0) {
-			const char *v = wi_str(e, "value", NULL);
-
-			return v ? v : "";
-		}
-	}
-	return NULL;
-}
-
-static const cJSON *find_named(const cJSON *list, const char *name)
-{
-	const cJSON *it;
-
-	cJSON_ArrayForEach(it, list) {
-		const char *n = wi_str(it, "name", NULL);
-
-		if (n && strcmp(n, name) == 0)
-			return it;
-	}
-	return NULL;
-}
-
-/* A projected volume with a serviceAccountToken source of the workload
- * identity audience at `path`. */
-static bool token_volume(const cJSON *vol, const char *path)
-{
-	const cJSON *src;
-
-	cJSON_ArrayForEach(src, wi_get(vol, "projected", "sources", NULL)) {
-		const cJSON *t = wi_get(src, "serviceAccountToken", NULL);
-		const char *aud = wi_str(t, "audience", NULL);
-		const char *p = wi_str(t, "path", NULL);
-
-		if (t && aud && p && strcmp(aud, WI_AUDIENCE) == 0 &&
-		    strcmp(p, path) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* The token file lies in a mounted projected token volume. */
-static bool token_mounted(const cJSON *spec, const cJSON *c, const char *file,
-			  const char **layout)
-{
-	const cJSON *m;
-
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(c,
-							       "volumeMounts")) {
-		const char *mp = wi_str(m, "mountPath", NULL);
-		const char *vn = wi_str(m, "name", NULL);
-		size_t n = mp ? strlen(mp) : 0;
-		const cJSON *vol;
-
-		while (n > 0 && mp[n - 1] == '/')
-			n--;
-		if (!mp || !vn || strncmp(file, mp, n) != 0 || file[n] != '/')
-			continue;
-		vol = find_named(cJSON_GetObjectItemCaseSensitive(spec,
-								  "volumes"),
-				 vn);
-		if (vol && token_volume(vol, file + n + 1)) {
-			if (strncmp(vn, "azure-workload-identity-reserved-",
-				    33) == 0)
-				*layout = "v1.6";
-			else if (strcmp(vn, "azure-identity-token") == 0)
-				*layout = "legacy";
-			else
-				*layout = "manual";
-			return true;
-		}
-	}
-	return false;
-}
-
-bool wi_pod_injected(const cJSON *pod, struct wi_pod *out)
-{
-	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(pod, "spec");
-	const cJSON *c = wi_container(spec);
-	const char *file, *cid;
-
-	memset(out, 0, sizeof(*out));
-	snprintf(out->name, sizeof(out->name), "%s",
-		 wi_str(pod, "metadata", "name", NULL) ?
-		 wi_str(pod, "metadata", "name", NULL) : "?");
-	file = env_value(c, "AZURE_FEDERATED_TOKEN_FILE");
-	cid = env_value(c, "AZURE_CLIENT_ID");
-	if (cid)
-		snprintf(out->client_id, sizeof(out->client_id), "%s", cid);
-	cid = env_value(c, "AZURE_TENANT_ID");
-	if (cid)
-		snprintf(out->tenant_id, sizeof(out->tenant_id), "%s", cid);
-	out->labelled = wi_str(pod, "metadata", "labels", WI_USE, NULL) &&
-			strcmp(wi_str(pod, "metadata", "labels", WI_USE, NULL),
-			       "true") == 0;
-	if (!file || !*file) {
-		snprintf(out->why, sizeof(out->why), "pod %s has no "
-			 "AZURE_FEDERATED_TOKEN_FILE", out->name);
-		return false;
-	}
-	if (!env_value(c, "AZURE_AUTHORITY_HOST")) {
-		snprintf(out->why, sizeof(out->why), "pod %s has no "
-			 "AZURE_AUTHORITY_HOST", out->name);
-		return false;
-	}
-	if (!token_mounted(spec, c, file, &out->layout)) {
-		snprintf(out->why, sizeof(out->why), "pod %s has no projected "
-			 "token volume (audience " WI_AUDIENCE ") mounted at "
-			 "%s", out->name, file);
-		return false;
-	}
-	out->injected = true;
-	return true;
-}
-
 static bool pod_gone(const cJSON *pod)
 {
 	const char *phase = wi_str(pod, "status", "phase", NULL);
@@ -203,10 +66,10 @@ int wi_pods_report(struct kube_client *kc, const cJSON *deploy,
 	if (wi_list_controller_pods(kc, deploy, &pods) < 0)
 		return -1;
 	cJSON_ArrayForEach(p, pods) {
-		struct wi_pod one;
+		struct flux_wi_pod one;
 
 		r->total++;
-		if (!wi_pod_injected(p, &one)) {
+		if (!flux_wi_pod_injected(p, &one)) {
 			if (!one.labelled)
 				r->unlabelled++;
 			if (!r->why[0])

@@ -11,24 +11,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "flux/workload.h"
 #include "kube/client.h"
 #include "wi.h"
-
-/* One pod's injection. */
-struct wi_pod {
-	char name[256];
-	bool injected;			/* env + mounted projected token */
-	const char *layout;		/* "legacy", "v1.6", "manual" */
-	bool labelled;			/* carries the webhook's label */
-	char client_id[64];		/* its AZURE_CLIENT_ID, "" if none */
-	char tenant_id[64];		/* its AZURE_TENANT_ID, "" if none */
-	char why[512];			/* when not injected */
-};
-
-/* The controller container of a pod spec ("manager", else the first). */
-const cJSON *wi_container(const cJSON *podspec);
-
-bool wi_pod_injected(const cJSON *pod, struct wi_pod *out);
 
 /* The running (not terminating) pods of a Deployment. */
 int wi_list_controller_pods(struct kube_client *kc, const cJSON *deploy,
