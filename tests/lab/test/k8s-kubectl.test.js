@@ -109,6 +109,10 @@ test('restricted user gets Forbidden in the API server wording', async () => {
   }
   const can = await lab.kubectl([...as, 'auth', 'can-i', 'get', 'secrets', ...FS]);
   assert.equal(can.stdout.trim(), 'no');
+  const impersonated = await lab.kubectl(['--as', 'developer', 'get', 'secrets', ...FS]);
+  assert.match(impersonated.stderr, /User "developer" cannot list resource "secrets"/);
+  const notAllowed = await lab.kubectl([...as, '--as', 'someone', 'get', 'ns']);
+  assert.equal(notAllowed.stderr.trim(), 'Error from server (Forbidden): users "someone" is forbidden: User "developer" cannot impersonate resource "users" in API group "" at the cluster scope');
 });
 
 test('errors: NotFound, AlreadyExists, bad selector, bad token', async () => {
@@ -120,6 +124,14 @@ test('errors: NotFound, AlreadyExists, bad selector, bad token', async () => {
   assert.match(r.stderr, /field label not supported: spec.unknown/);
   r = await lab.kubectl(['get', 'ns', '--token', 'not-a-valid-token', '--user', 'restricted']);
   assert.match(r.stderr, /Unauthorized|must be logged in/);
+});
+
+test('describe shows the controllers\' events', async () => {
+  const out = await ok(lab, ['describe', 'deployment', 'kustomize-controller', ...FS]);
+  assert.match(out, /NewReplicaSet:\s+kustomize-controller-\w+ \(1\/1 replicas created\)/);
+  assert.match(out, /Normal\s+ScalingReplicaSet\s+.*deployment-controller\s+Scaled up replica set kustomize-controller-\w+ from 0 to 1/);
+  const events = await ok(lab, ['get', 'events', ...FS, '--field-selector', 'involvedObject.kind=ReplicaSet,reason=SuccessfulCreate', '-o', 'json']);
+  assert.ok(events.items.some((e) => /^Created pod: kustomize-controller-/.test(e.message)));
 });
 
 test('labels, field selectors and chunked lists', async () => {

@@ -70,6 +70,14 @@ test('rollout restart rolls new pods and reports progress', async () => {
   assert.equal(newPods[0].metadata.ownerReferences[0].name, byRevision['2'].metadata.name);
 });
 
+test('rollout status on a settled Deployment exits at once', async () => {
+  const t0 = Date.now();
+  const r = await lab.kubectl(['rollout', 'status', ...DEPLOY, '--timeout=20s'], { timeout: 40000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /deployment "kustomize-controller" successfully rolled out/);
+  assert.ok(Date.now() - t0 < 20000, 'kubectl must not hang after success (its watch gets headers at once)');
+});
+
 test('kubectl rollout restart and a no-op patch', async () => {
   assert.match(await ok(lab, ['rollout', 'restart', ...DEPLOY]), /restarted/);
   await ok(lab, ['rollout', 'status', ...DEPLOY, '--timeout=30s']);

@@ -126,23 +126,13 @@ function diffFields(before, after, scope = 'main') {
   const changed = new Set();
   for (const key of afterSet) {
     const path = dec(key);
-    const a = valueAt(after, path);
-    const b = valueAt(before, path);
+    const old = valueAt(before, path);
     const isItem = path[path.length - 1].startsWith('k:');
-    if (b === undefined || (!isItem && !isContainer(a) && !deepEqual(a, b)) || (!isItem && isContainer(a) && !deepEqual(a, b) && !hasChildren(afterSet, key))) {
-      changed.add(key);
-    }
+    // A list item node changes only by appearing; leaves change by value.
+    if (old === undefined || (!isItem && !deepEqual(valueAt(after, path), old))) changed.add(key);
   }
   const removed = new Set([...beforeSet].filter((k) => !afterSet.has(k)));
   return { changed, removed };
-}
-
-const isContainer = (v) => isMap(v) || Array.isArray(v);
-
-function hasChildren(set, key) {
-  const prefix = key.slice(0, -1) + ',';
-  for (const k of set) if (k.startsWith(prefix)) return true;
-  return false;
 }
 
 module.exports = { fieldsOf, valueAt, removeAt, toFieldsV1, fromFieldsV1, diffFields, enc, dec };

@@ -135,7 +135,7 @@ function jsonPatch(target, ops) {
 
 // ---- strategic merge patch ----
 
-function strategicMerge(target, patch, field) {
+function strategicMerge(target, patch) {
   if (!isMap(patch)) return structuredClone(patch);
   if (patch.$patch === 'delete') return undefined;
   if (patch.$patch === 'replace') {
@@ -155,7 +155,6 @@ function strategicMerge(target, patch, field) {
     const merged = mergeField(out[k], v, k);
     if (merged === undefined) delete out[k]; else out[k] = merged;
   }
-  void field;
   return out;
 }
 
@@ -167,7 +166,7 @@ function applyDirective(out, k, v) {
 
 function mergeField(current, value, field) {
   if (Array.isArray(value)) return mergeList(current, value, field);
-  if (isMap(value)) return strategicMerge(current, value, field);
+  if (isMap(value)) return strategicMerge(current, value);
   return value;
 }
 
@@ -185,7 +184,7 @@ function mergeList(current, patchItems, field) {
     if (!isMap(item) || !(key in item)) throw badRequest(`map: ${JSON.stringify(item)} does not contain declared merge key: ${key}`);
     const idx = out.findIndex((o) => isMap(o) && o[key] === item[key]);
     if (item.$patch === 'delete') { if (idx >= 0) out.splice(idx, 1); continue; }
-    if (idx >= 0) out[idx] = strategicMerge(out[idx], item, field);
+    if (idx >= 0) out[idx] = strategicMerge(out[idx], item);
     else out.push(stripDirectives(item));
   }
   return out;
