@@ -98,3 +98,35 @@ test('object-level workload identity: feature gate, annotations, TokenRequest ex
   assert.strictEqual(ok.ready, true, ok.message);
   assert.deepStrictEqual(S.readSecret(lab).data, plain.stringData);
 });
+
+test('secretGenerator sources encrypted by sops (dotenv, binary) are decrypted before the build', async (t) => {
+  const lab = await H.startLab(t);
+  fs.mkdirSync(lab.repo('gen'), { recursive: true });
+  fs.copyFileSync(path.join(VEC, 'sops__envs__env.env'), lab.repo('gen/secret.env'));
+  fs.copyFileSync(path.join(VEC, 'sops__files__file.txt'), lab.repo('gen/file.txt'));
+  fs.writeFileSync(lab.repo('gen/kustomization.yaml'), YAML.stringify({
+    apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', namespace: 'default',
+    secretGenerator: [{ name: 'from-env', envs: ['secret.env'] }, { name: 'from-file', files: ['file.txt'] }],
+    configMapGenerator: [{ name: 'plain', literals: ['a=b'] }],
+  }));
+  await lab.verb('reconcile', 'flux-system');
+  secretFile(lab, 'sops-age', { 'age.agekey': fs.readFileSync(path.join(VEC, 'age.key'), 'utf8') });
+  addKustomization(lab, 'gen', { path: './gen', decryption: { provider: 'sops', secretRef: { name: 'sops-age' } } });
+  const r = await lab.verb('reconcile', 'gen');
+  assert.strictEqual(r.ready, true, r.message);
+  const ids = r.changes.map((c) => c.id);
+  const envName = ids.find((i) => i.startsWith('Secret/default/from-env-')).split('/')[2];
+  const fileName = ids.find((i) => i.startsWith('Secret/default/from-file-')).split('/')[2];
+  assert.match(envName, /^from-env-[a-z0-9]{10}$/);
+  assert.ok(ids.includes('ConfigMap/default/plain-' + require('../lib/flux/generators').nameHash({ kind: 'ConfigMap', metadata: { name: 'plain' }, data: { a: 'b' } })));
+  const env = JSON.parse(lab.kubectl('get', 'secret', envName, '-n', 'default', '-o', 'json'));
+  assert.strictEqual(Buffer.from(env.data.key, 'base64').toString(), 'value');
+  const file = JSON.parse(lab.kubectl('get', 'secret', fileName, '-n', 'default', '-o', 'json'));
+  assert.strictEqual(Buffer.from(file.data['file.txt'], 'base64').toString(), 'value');
+  assert.ok(fs.readFileSync(lab.repo('gen/secret.env'), 'utf8').includes('sops_mac=ENC['), 'the repository is not modified');
+
+  secretFile(lab, 'sops-age', { 'age.agekey': fs.readFileSync(path.join(VEC, 'age-global.key'), 'utf8') });
+  const bad = await lab.verb('reconcile', 'gen');
+  assert.strictEqual(bad.reason, 'BuildFailed');
+  assert.match(bad.message, /^error decrypting sources: cannot get sops data key: Failed to get the data key required to decrypt the SOPS file\./);
+});

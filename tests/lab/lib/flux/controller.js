@@ -10,6 +10,7 @@ const kustomize = require('./kustomize');
 const az = require('./azure');
 const { decryptResource, isSopsObject } = require('../sops/kube');
 const age = require('../sops/age');
+const sops = require('../sops');
 
 const KS = ['kustomize.toolkit.fluxcd.io/v1', 'Kustomization'];
 const GR = ['source.toolkit.fluxcd.io/v1', 'GitRepository'];
@@ -347,36 +348,63 @@ function labelled(objects, ks) {
   });
 }
 
-async function decryptAll(ctx, client, ks, objects) {
-  const dec = ks.spec.decryption;
-  if (!dec || dec.provider !== 'sops') {
-    const legacy = ctx.config.flux && ctx.config.flux.legacyApplyEncrypted;
-    return objects.map((o) => {
-      const encrypted = o.kind === 'Secret' && o.apiVersion === 'v1' && o.sops !== undefined;
-      const disabled = ((o.metadata.annotations || {})['kustomize.toolkit.fluxcd.io/decrypt'] || '') === 'disabled';
-      if (encrypted && !disabled && !legacy) {
-        throw new ReconcileError('ReconciliationFailed', fmt(o) + ' is SOPS encrypted, configuring decryption is required for this secret to be reconciled');
-      }
-      if (encrypted) {
-        const c = structuredClone(o);
-        delete c.sops;
-        return c;
-      }
-      return o;
-    });
-  }
-  let pod = null;
-  const podInfo = () => {
-    if (!pod) throw new Error('controller pod not loaded');
-    return pod;
+function decryptionOn(ks) {
+  return !!(ks.spec.decryption && ks.spec.decryption.provider === 'sops');
+}
+
+// What happens to encrypted objects when decryption is not configured.
+function withoutDecryption(ctx, objects) {
+  const legacy = ctx.config.flux && ctx.config.flux.legacyApplyEncrypted;
+  return objects.map((o) => {
+    const encrypted = o.kind === 'Secret' && o.apiVersion === 'v1' && o.sops !== undefined;
+    const disabled = ((o.metadata.annotations || {})['kustomize.toolkit.fluxcd.io/decrypt'] || '') === 'disabled';
+    if (encrypted && !disabled && !legacy) {
+      throw new ReconcileError('ReconciliationFailed', fmt(o) + ' is SOPS encrypted, configuring decryption is required for this secret to be reconciled');
+    }
+    if (!encrypted) return o;
+    const c = structuredClone(o);
+    delete c.sops;
+    return c;
+  });
+}
+
+// Decryption keys and credentials, prepared once per reconcile (ImportKeys + auth options).
+function decryptionContext(ctx, client, ks) {
+  let ready = null;
+  return () => {
+    if (!ready) {
+      ready = (async () => {
+        const pod = await controllerPod(client);
+        return decryptionOptions(ctx, client, ks, () => pod);
+      })();
+    }
+    return ready;
   };
-  pod = await controllerPod(client);
-  const opts = await decryptionOptions(ctx, client, ks, podInfo);
+}
+
+// Flux's DecryptSources: generator sources are decrypted into the working copy (here: a
+// map of overrides) before the build; the repository directory itself is left alone.
+async function decryptSources(dir, relPath, getOpts) {
+  const overrides = new Map();
+  for (const s of kustomize.decryptableSources(dir, relPath)) {
+    try {
+      const r = await sops.decrypt(fs.readFileSync(s.file), Object.assign({}, await getOpts(), { format: s.format, ignoreMac: true }));
+      overrides.set(s.file, Buffer.from(r.output));
+    } catch (e) {
+      if (e instanceof ReconcileError) throw e;
+      const msg = e.code === 128 ? 'cannot get sops data key: ' + e.message : e.code === 25 ? 'error decrypting sops tree: ' + e.message : e.message;
+      throw new ReconcileError('BuildFailed', 'error decrypting sources: ' + msg);
+    }
+  }
+  return overrides;
+}
+
+async function decryptAll(objects, getOpts) {
   const out = [];
   for (const o of objects) {
     try {
       const needs = isSopsObject(o) || (o.kind === 'Secret' && o.data);
-      out.push(needs ? await decryptResource(o, opts) : o);
+      out.push(needs ? await decryptResource(o, await getOpts()) : o);
     } catch (e) {
       if (e instanceof ReconcileError) throw e;
       throw new ReconcileError('BuildFailed', 'decryption failed for \'' + o.metadata.name + '\': ' + e.message);
@@ -399,14 +427,18 @@ async function reconcile(ctx, ns, name) {
   try {
     const src = await resolveSource(ctx, client, ks);
     revision = src.revision;
+    const getOpts = decryptionContext(ctx, client, ks);
+    if (decryptionOn(ks) && ks.spec.decryption.secretRef) await getOpts();
+    const overrides = decryptionOn(ks) ? await decryptSources(src.dir, ks.spec.path || './', getOpts) : new Map();
     let objects;
     try {
-      objects = kustomize.build(src.dir, ks.spec.path || './');
+      objects = kustomize.build(src.dir, ks.spec.path || './', { read: (f) => overrides.get(f) || fs.readFileSync(f) });
     } catch (e) {
       if (e instanceof kustomize.BuildError || e.status) throw new ReconcileError('BuildFailed', 'kustomize build failed: ' + e.message);
       throw e;
     }
-    objects = await decryptAll(ctx, client, ks, labelled(objects, ks));
+    objects = labelled(objects, ks);
+    objects = decryptionOn(ks) ? await decryptAll(objects, getOpts) : withoutDecryption(ctx, objects);
     const changes = await applyAll(client, objects);
     const entries = objects.map((o) => ({ id: inventoryId(o), v: o.apiVersion.includes('/') ? o.apiVersion.split('/')[1] : o.apiVersion }));
     entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

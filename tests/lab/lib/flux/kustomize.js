@@ -6,6 +6,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const YAML = require('yaml');
 const P = require('../k8s/patch');
+const G = require('./generators');
 
 const KFILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 const CLUSTER_KINDS = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition',
@@ -166,7 +167,7 @@ function yamlFilesBelow(dir) {
   return out;
 }
 
-function buildDir(root, dir, seen) {
+function buildDir(root, dir, seen, read) {
   if (seen.has(dir)) throw new BuildError('cycle detected: ' + dir);
   seen.add(dir);
   const kf = kfileIn(dir);
@@ -193,13 +194,19 @@ function buildDir(root, dir, seen) {
     if (/^[a-z]+:\/\//.test(r)) throw new BuildError('remote resources are not supported by the lab: ' + r);
     if (!inside(root, p)) throw new BuildError('security; file \'' + p + '\' is not in or below \'' + root + '\'');
     if (!fs.existsSync(p)) throw new BuildError('accumulating resources: accumulation err=\'accumulating resources from \'' + r + '\': open ' + p + ': no such file or directory\'');
-    const objs = fs.statSync(p).isDirectory() ? buildDir(root, p, seen) : readObjects(p);
+    const objs = fs.statSync(p).isDirectory() ? buildDir(root, p, seen, read) : readObjects(p);
     for (const o of objs) {
       const id = idOf(o);
       if (ids.has(id)) throw new BuildError('may not add resource with an already registered id: ' + o.kind + '.' + o.apiVersion + ' ' + o.metadata.name);
       ids.add(id);
       resources.push(o);
     }
+  }
+  try {
+    for (const g of k.secretGenerator || []) resources.push(G.generate('Secret', g, dir, secure(root, read), k.generatorOptions));
+    for (const g of k.configMapGenerator || []) resources.push(G.generate('ConfigMap', g, dir, secure(root, read), k.generatorOptions));
+  } catch (e) {
+    throw new BuildError(e.message);
   }
   if (k.namespace) {
     resources = resources.map((o) => {
@@ -221,14 +228,29 @@ function buildDir(root, dir, seen) {
   return resources;
 }
 
-// build(repoRoot, relPath) -> [objects]
-function build(root, relPath) {
+function secure(root, read) {
+  return (f) => {
+    if (!inside(root, f)) throw new BuildError('security; file \'' + f + '\' is not in or below \'' + root + '\'');
+    if (!fs.existsSync(f)) throw new BuildError('open ' + f + ': no such file or directory');
+    return read(f);
+  };
+}
+
+// Generator sources Flux decrypts before building (see generators.js).
+function decryptableSources(root, relPath) {
+  return G.decryptableSources(root, relPath, kfileIn, (kf) => YAML.parse(fs.readFileSync(kf, 'utf8')) || {});
+}
+
+// build(repoRoot, relPath, {read}) -> [objects]; read(absPath) -> Buffer serves generator
+// sources (Flux decrypts those into its working copy before the build).
+function build(root, relPath, opts = {}) {
+  const read = opts.read || ((f) => fs.readFileSync(f));
   const dir = path.resolve(root, relPath || '.');
   if (!inside(root, dir)) throw new BuildError('path \'' + relPath + '\' is outside the source');
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
     throw new BuildError('kustomization path not found: stat ' + dir + ': no such file or directory');
   }
-  return buildDir(path.resolve(root), dir, new Set());
+  return buildDir(path.resolve(root), dir, new Set(), read);
 }
 
-module.exports = { build, BuildError, matches, CLUSTER_KINDS };
+module.exports = { build, decryptableSources, BuildError, matches, CLUSTER_KINDS };
