@@ -18,10 +18,12 @@ YAML
 }
 
 step "a generated repository: 1000 files, plaintext planted in five"
-for i in $(seq 1 1000); do
-    d=$repo/apps/team$((i % 10)); mkdir -p "$d"
+mkdir -p "$repo"/apps/team{0..9}
+encrypted=$(<"$V/sops__global__secret.yaml")
+for ((i = 1; i <= 1000; i++)); do
+    d=$repo/apps/team$((i % 10))
     case $((i % 4)) in
-    0) cp "$V/sops__global__secret.yaml" "$d/secret-$i.yaml" ;;
+    0) printf '%s\n' "$encrypted" >"$d/secret-$i.yaml" ;;
     1) printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\ndata: {k: v}\n' "$i" >"$d/cm-$i.yaml" ;;
     2) printf '{"apiVersion":"v1","kind":"Service","metadata":{"name":"s%d"}}\n' "$i" >"$d/svc-$i.json" ;;
     3) printf 'kind: Deployment\nmetadata: {name: d%d}\n---\nkind: ConfigMap\nmetadata: {name: x}\n' "$i" >"$d/multi-$i.yml" ;;
