@@ -258,6 +258,13 @@ static void sync_parent(const char *path)
 	close(fd);
 }
 
+static bool same_dir(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+
+	return sa && sb && sa - a == sb - b && !memcmp(a, b, (size_t)(sa - a));
+}
+
 int rk_stage_commit(struct rk_stage *s)
 {
 	size_t i;
@@ -269,7 +276,7 @@ int rk_stage_commit(struct rk_stage *s)
 				       s->target[i], strerror(errno));
 		free(s->tmp[i]);
 		s->tmp[i] = NULL;
-		if (i + 1 == s->n || strcmp(s->target[i], s->target[i + 1]))
+		if (i + 1 == s->n || !same_dir(s->target[i], s->target[i + 1]))
 			sync_parent(s->target[i]);
 	}
 	return 0;
