@@ -50,6 +50,11 @@ void wi_check_key(struct wi_check *c, const char *key_url);
  * Adds the "kustomizations" link(s). */
 void wi_check_kustomizations(struct wi_check *c, struct kube_client *kc);
 
+/* With --identity: its federated credentials (ARM) against the cluster's
+ * issuer and the controller's subject.  Adds "federated-credential". */
+void wi_check_fic(struct wi_check *c, const struct cli_ctx *ctx,
+		  const char *identity, const char *subject);
+
 /* The Key Vault scope for a key URL ("" with the link failed). */
 int wi_key_scope(const char *key_url, char *scope, size_t size);
 

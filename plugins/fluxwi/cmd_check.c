@@ -366,11 +366,12 @@ static void controller_identity(struct wi_check *c, const cJSON *sa,
 			 tid ? tid : want->tenant_id);
 }
 
-static int walk(struct wi_check *c, struct kube_client *kc,
-		const struct fluxwi_args *a, const struct wi_ids *want)
+static int walk(struct wi_check *c, const struct cli_ctx *ctx,
+		struct kube_client *kc, const struct fluxwi_args *a,
+		const struct wi_ids *want)
 {
 	cJSON *dep = NULL, *sa = NULL;
-	char scope[600];
+	char scope[600], subject[600];
 
 	if (link_api(c, kc) < 0)
 		return 0;
@@ -387,6 +388,10 @@ static int walk(struct wi_check *c, struct kube_client *kc,
 	link_label(c, dep, want);
 	link_pods(c, kc, dep, sa, a, want);
 	controller_identity(c, sa, want);
+	snprintf(subject, sizeof(subject), "system:serviceaccount:%s:%s",
+		 a->flux_namespace, a->controller);
+	if (a->identity && c->issuer[0])
+		wi_check_fic(c, ctx, a->identity, subject);
 	wi_check_kustomizations(c, kc);
 	if (a->exchange || a->key) {
 		if (a->key ? wi_key_scope(a->key, scope, sizeof(scope)) < 0 :
@@ -490,7 +495,7 @@ int fluxwi_check(struct cli_ctx *ctx, void *args)
 		return err_set(EXIT_FAILED, "out of memory");
 	if (wi_client_open(ctx, &kc) < 0)
 		goto out;
-	walk(c, kc, a, &want);
+	walk(c, ctx, kc, a, &want);
 	for (size_t i = 0; i < c->n; i++) {
 		fails += c->links[i].status == WI_FAIL;
 		warns += c->links[i].status == WI_WARN;

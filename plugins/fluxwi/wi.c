@@ -211,11 +211,10 @@ static int arm_answer(const char *id, const struct http_response *r,
 	return rc;
 }
 
-static int arm_lookup(const struct cli_ctx *ctx, const char *id,
-		      struct wi_ids *out)
+int wi_arm_get(const struct cli_ctx *ctx, const char *path,
+	       struct http_response *resp)
 {
 	char base[512], scope[600], url[2048], ua[160];
-	struct http_response resp;
 	struct http_request req;
 	struct http_client *http;
 	struct az_auth *auth = NULL;
@@ -226,28 +225,37 @@ static int arm_lookup(const struct cli_ctx *ctx, const char *id,
 	    az_arm_scope(base, scope, sizeof(scope)) < 0)
 		return -1;
 	if (snprintf(url, sizeof(url), "%s%s?api-version=" ARM_API_VERSION,
-		     base, id) >= (int)sizeof(url))
-		return err_set(EXIT_USAGE, "--identity: too long");
+		     base, path) >= (int)sizeof(url))
+		return err_set(EXIT_USAGE, "%s: too long", path);
 	user_agent(ua, sizeof(ua));
 	http = http_client_new(ua, ctx->g.request_timeout_ms > 0 ?
 			       ctx->g.request_timeout_ms : 30000);
 	if (!http)
 		return -1;
-	http_response_init(&resp);
 	auth = az_auth_new(http, ctx->g.azure_auth);
 	if (!auth || az_auth_token(auth, scope, &token) < 0)
 		goto out;
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	req.bearer = token;
-	log_at(LOG_STEPS, "looking up %s through Azure Resource Manager", id);
-	if (http_do(http, &req, &resp) < 0)
-		goto out;
-	rc = arm_answer(id, &resp, out);
+	log_at(LOG_STEPS, "Azure Resource Manager: GET %s", path);
+	rc = http_do(http, &req, resp);
 out:
-	http_response_free(&resp);
 	az_auth_free(auth);
 	http_client_free(http);
+	return rc;
+}
+
+static int arm_lookup(const struct cli_ctx *ctx, const char *id,
+		      struct wi_ids *out)
+{
+	struct http_response resp;
+	int rc = -1;
+
+	http_response_init(&resp);
+	if (wi_arm_get(ctx, id, &resp) == 0)
+		rc = arm_answer(id, &resp, out);
+	http_response_free(&resp);
 	return rc;
 }
 

@@ -43,6 +43,13 @@ bool wi_is_guid(const char *s);
 int wi_resolve_ids(const struct cli_ctx *ctx, const struct fluxwi_args *a,
 		   bool need_client, struct wi_ids *out);
 
+struct http_response;
+
+/* GET {ARM endpoint}{path}?api-version=2023-01-31 with the Azure
+ * credential (resp initialised by the caller).  0 when an answer came. */
+int wi_arm_get(const struct cli_ctx *ctx, const char *path,
+	       struct http_response *resp);
+
 /* The name and resource group of an ARM resource ID (for messages and
  * commands); empty strings when the ID has another shape. */
 void wi_split_identity(const char *id, struct wi_ids *out);

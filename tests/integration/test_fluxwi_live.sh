@@ -114,8 +114,12 @@ expect_eq "$(kubectl get sa $CTL -n $NS -o jsonpath='{.metadata.annotations.azur
 kubectl get sa "$CTL" -n "$NS" -o json --show-managed-fields | grep -q '"manager": "fluxwi"' || fail "no field manager fluxwi"
 kubectl get sa "$CTL" -n "$NS" -o json --show-managed-fields | grep -q '"manager": "kubectl' && fail "a kubectl* field manager wrote"
 
-step "check then passes every link, with --exchange --key"
+step "check then passes every link, with --exchange --key (and --identity)"
 check_all_pass
+run kubectl-fluxwi check --identity "$LAB_IDENTITY_ID" --exchange --key "$LAB_KEY_URL" -o json
+expect_rc 0
+expect_eq "$(results FAIL)$(results WARN)" "" "non-passing links with --identity"
+[[ $(results PASS) == *federated-credential* ]] || fail "no federated-credential link"
 run kubectl-fluxwi check --exchange --key "$LAB_KEY_URL"
 expect_rc 0
 expect_out "exchange         PASS"
@@ -172,12 +176,19 @@ labctl fic set "$LAB_IDENTITY_NAME" kustomize-controller issuer="$LAB_K8S_ISSUER
 check_only exchange --exchange --key "$LAB_KEY_URL"
 [[ $(remedy exchange) == *"700213"* ]] || fail "exchange detail: $(remedy exchange)"
 [[ $(remedy exchange) == *"subject"* ]] || fail "exchange remedy: $(remedy exchange)"
+check_only federated-credential --identity "$LAB_IDENTITY_ID"
+[[ $(remedy federated-credential) == *"its subject is 'system:serviceaccount:flux-system:kustomize-controler'"* ]] ||
+    fail "federated-credential: $(remedy federated-credential)"
 
 step "broken link: the federated credential's issuer lacks the trailing slash"
 labctl fic set "$LAB_IDENTITY_NAME" kustomize-controller issuer="${LAB_K8S_ISSUER%/}" \
     subject=system:serviceaccount:flux-system:kustomize-controller >/dev/null
 check_only exchange --exchange --key "$LAB_KEY_URL"
 [[ $(remedy exchange) == *"issuer"* ]] || fail "exchange remedy: $(remedy exchange)"
+# with --identity, the credential itself is read (ARM) and compared byte for byte
+check_only federated-credential --identity "$LAB_IDENTITY_ID"
+[[ $(remedy federated-credential) == *"federated-credential update --name kustomize-controller"*"lacks the trailing '/'"* ]] ||
+    fail "federated-credential: $(remedy federated-credential)"
 labctl fic set "$LAB_IDENTITY_NAME" kustomize-controller issuer="$LAB_K8S_ISSUER" \
     subject=system:serviceaccount:flux-system:kustomize-controller >/dev/null
 check_all_pass
