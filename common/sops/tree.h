@@ -81,6 +81,7 @@ void sops_remove(struct sops_node *container, size_t idx);
 struct sops_docs {
 	struct sops_node **doc;
 	size_t n, cap;
+	int indent;		/* YAML: indentation the file used, 0 unknown */
 };
 int sops_docs_push(struct sops_docs *d, struct sops_node *doc);
 void sops_docs_free(struct sops_docs *d);

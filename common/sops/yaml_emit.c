@@ -421,7 +421,10 @@ static int emit_seq(struct ye *e, const struct sops_node *s, size_t col)
 
 int sops_yaml_emit(const struct sops_docs *docs, int indent, struct buf *out)
 {
-	struct ye e = { out, indent > 0 ? indent : 4, BUF_INIT, false };
+	/* the indentation asked for, else the one the input used, else 4 */
+	struct ye e = { out, indent > 0 ? indent :
+			docs->indent > 0 && docs->indent <= 8 ? docs->indent : 4,
+			BUF_INIT, false };
 	size_t i;
 	int rc = 0;
 

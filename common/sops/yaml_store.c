@@ -41,6 +41,9 @@ struct yp {
 	size_t nanchors;
 	size_t budget;
 	size_t depth;
+	bool in_map;		/* the node being read is a mapping value */
+	size_t map_col;		/* column of that mapping's keys */
+	int indent;		/* first nested block mapping's step */
 	struct buf canon;
 };
 
@@ -330,13 +333,22 @@ static struct sops_node *parse_mapping(struct yp *y, yaml_event_t *start)
 	bool flow = start->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE;
 	yaml_event_t ev;
 
+	bool was_in = y->in_map;
+	size_t was_col = y->map_col;
+
 	if (!m)
 		return NULL;
+	if (!flow && y->in_map && !y->indent && col > y->map_col)
+		y->indent = (int)(col - y->map_col);
+	y->in_map = !flow;
+	y->map_col = col;
 	for (;;) {
 		if (next_event(y, &ev) < 0)
 			goto fail;
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
+			y->in_map = was_in;
+			y->map_col = was_col;
 			if (attach_tail(y, m, col, flow) < 0)
 				goto fail;
 			return m;
@@ -380,13 +392,17 @@ static struct sops_node *parse_sequence(struct yp *y, yaml_event_t *start)
 		    YAML_FLOW_SEQUENCE_STYLE;
 	yaml_event_t ev;
 
+	bool was_in = y->in_map;
+
 	if (!s)
 		return NULL;
+	y->in_map = false;
 	for (;;) {
 		if (next_event(y, &ev) < 0)
 			goto fail;
 		if (ev.type == YAML_SEQUENCE_END_EVENT) {
 			yaml_event_delete(&ev);
+			y->in_map = was_in;
 			if (attach_tail(y, s, col, flow) < 0)
 				goto fail;
 			return s;
@@ -529,6 +545,7 @@ int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out)
 				     len);
 	yaml_parser_set_encoding(&y.parser, YAML_UTF8_ENCODING);
 	rc = parse_stream(&y, out);
+	out->indent = y.indent;
 	yp_free(&y);
 	if (rc < 0)
 		sops_docs_free(out);

@@ -26,7 +26,8 @@ canon() { node -e 'const s=(v)=>Array.isArray(v)?v.map(s):v&&typeof v==="object"
 
 step "real sops files decrypt"
 run kubectl-sopsenc decrypt "$VEC/sops__algorithms__age.yaml"
-expect_rc 0; expect_out "    key: value"; expect_no_out "sops:"
+expect_rc 0; expect_out "stringData:"$'\n'"  key: value"  # its own indentation kept
+expect_no_out "sops:"
 run kubectl-sopsenc decrypt "$VEC/sops__envs__env.env"
 expect_rc 0; expect_eq "$OUT" "key=value"
 run kubectl-sopsenc decrypt --input-type dotenv "$VEC/test-dotenv__bases__secrets__year2.txt"

@@ -75,12 +75,20 @@ static void yaml_layout_and_comments(void **state)
 		"    none:\n"
 		"---\n"
 		"second: doc\n";
-	char *out = yaml_round(src, 0), *again;
+	char *out = yaml_round(src, 4), *again;
 
 	(void)state;
 	assert_string_equal(out, want);
 	again = yaml_round(out, 0);
 	assert_string_equal(again, want);	/* stable */
+	free(out);
+	free(again);
+	/* without an indent asked for, the file's own (2) is kept */
+	out = yaml_round(src, 0);
+	assert_non_null(strstr(out, "\nmetadata:\n  name: x\n"));
+	assert_non_null(strstr(out, "\n  list:\n    - a\n"));
+	again = yaml_round(out, 0);
+	assert_string_equal(again, out);
 	free(out);
 	free(again);
 	out = yaml_round("a:\n    b:\n        - c\n", 2);
