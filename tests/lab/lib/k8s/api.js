@@ -32,8 +32,11 @@ function specPart(o) {
 }
 
 function createApi({ store, admission = [], afterWrite = [] }) {
+  // Objects are read in the version asked for (Flux's versions share storage).
+  const asVersion = (res, obj) => (obj && obj.apiVersion !== res.apiVersion ? { ...obj, apiVersion: res.apiVersion } : obj);
+
   function mustGet(res, ns, name) {
-    const obj = store.get(res, res.namespaced ? ns : '', name);
+    const obj = asVersion(res, store.get(res, res.namespaced ? ns : '', name));
     if (!obj) throw E.notFound(res, name);
     return obj;
   }
@@ -224,7 +227,7 @@ function createApi({ store, admission = [], afterWrite = [] }) {
   }
 
   function cascade(deleted) {
-    for (const r of R.RESOURCES) {
+    for (const r of R.storageKinds()) {
       if (!r.namespaced) continue;
       for (const o of store.list(r, deleted.metadata.namespace)) {
         if ((o.metadata.ownerReferences || []).some((ref) => ref.uid === deleted.metadata.uid)) remove(r, o.metadata.namespace, o.metadata.name, {});
@@ -233,7 +236,7 @@ function createApi({ store, admission = [], afterWrite = [] }) {
   }
 
   function removeNamespaceContents(name) {
-    for (const r of R.RESOURCES) {
+    for (const r of R.storageKinds()) {
       if (r.namespaced) for (const o of store.list(r, name)) store.remove(r, name, o.metadata.name);
     }
   }
@@ -252,7 +255,7 @@ function createApi({ store, admission = [], afterWrite = [] }) {
   function list(res, ns, q = {}) {
     const labelSel = S.parseLabelSelector(q.labelSelector);
     const fieldSel = S.parseFieldSelector(q.fieldSelector, res);
-    let items = store.list(res, res.namespaced ? ns : '')
+    let items = store.list(res, res.namespaced ? ns : '').map((o) => asVersion(res, o))
       .filter((o) => S.matchLabels(labelSel, o.metadata.labels) && S.matchFields(fieldSel, o));
     const rv = store.currentRV();
     let start = 0;

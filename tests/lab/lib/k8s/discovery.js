@@ -25,7 +25,7 @@ function resourceEntries(r) {
 }
 
 function resourceList(group, version) {
-  const resources = R.RESOURCES.filter((r) => r.group === group && r.version === version).flatMap(resourceEntries);
+  const resources = R.served().filter((r) => r.group === group && r.version === version).flatMap(resourceEntries);
   if (!resources.length) return null;
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
 }

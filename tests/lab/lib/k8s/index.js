@@ -91,6 +91,7 @@ function publicInterface(k8s) {
 }
 
 async function start(ctx) {
+  R.configureFlux((ctx.config.kubernetes || {}).flux);
   const store = createStore();
   const tokens = makeTokens(ctx);
   const k8s = { ctx, store, counters: ctx.counters, staticTokens: tokens.map, tokens };

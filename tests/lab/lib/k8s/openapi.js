@@ -41,7 +41,7 @@ function pathsFor(r) {
 
 function documents() {
   const docs = new Map();
-  for (const r of R.RESOURCES) {
+  for (const r of R.served()) {
     const key = gvPath(r);
     if (!docs.has(key)) docs.set(key, { openapi: '3.0.0', info: { title: 'Kubernetes', version: 'v1.32.6' }, paths: {}, components: { schemas: {} } });
     Object.assign(docs.get(key).paths, pathsFor(r));
@@ -49,11 +49,11 @@ function documents() {
   return docs;
 }
 
-const DOCS = documents();
 const hashOf = (doc) => crypto.createHash('sha512').update(JSON.stringify(doc)).digest('hex').slice(0, 128).toUpperCase();
 
 // Returns the document for /openapi/v3[...], or undefined if not an OpenAPI path.
 function openapi(path) {
+  const DOCS = documents();
   if (path === '/openapi/v3' || path === '/openapi/v3/') {
     const paths = {};
     for (const [key, doc] of DOCS) paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hashOf(doc)}` };

@@ -45,10 +45,13 @@ function readManifests(file) {
   return YAML.parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter((o) => o && o.kind);
 }
 
+// Flux's objects from the seed, in the API version the cluster serves.
 function fluxObjects(labRoot) {
   const dir = path.join(labRoot, FLUX_DIR);
   const objs = [...readManifests(path.join(dir, 'gotk-components.yaml')), ...readManifests(path.join(dir, 'gotk-sync.yaml'))];
+  const version = R.fluxSettings().versions[0];
   for (const o of objs) {
+    if (/\.toolkit\.fluxcd\.io\//.test(o.apiVersion)) o.apiVersion = o.apiVersion.replace(/\/.*$/, `/${version}`);
     o.metadata.labels = { ...(o.metadata.labels || {}), 'kustomize.toolkit.fluxcd.io/name': 'flux-system', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' };
   }
   return objs;
@@ -107,9 +110,11 @@ async function applyScenarioObjects(api, objects = []) {
 async function seedCluster(api, { labRoot, tenantId, webhook }) {
   for (const o of bootstrapRbac()) await put(api, o, 'kube-apiserver', 'Update');
   for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) await put(api, namespace(n), 'kube-apiserver', 'Update');
-  for (const o of fluxObjects(labRoot)) await put(api, o, 'kustomize-controller');
-  await put(api, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flux-system', namespace: 'flux-system' }, type: 'Opaque',
-    stringData: { identity: 'lab: no real Git credentials', 'known_hosts': 'github.com ecdsa-sha2-nistp256 AAAAlab' } }, 'flux', 'Update');
+  if (R.fluxSettings().installed) {
+    for (const o of fluxObjects(labRoot)) await put(api, o, 'kustomize-controller');
+    await put(api, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'flux-system', namespace: 'flux-system' }, type: 'Opaque',
+      stringData: { identity: 'lab: no real Git credentials', 'known_hosts': 'github.com ecdsa-sha2-nistp256 AAAAlab' } }, 'flux', 'Update');
+  }
   if (webhook.installed) for (const o of webhookObjects(tenantId)) await put(api, o, 'helm', 'Update');
 }
 

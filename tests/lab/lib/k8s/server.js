@@ -178,6 +178,7 @@ function createFrontend(k8s) {
     checkSubresource(p, verb);
     const attrs = { verb, group: p.res.group, resource: p.res.plural, subresource: p.subresource, namespace: p.namespace, name: p.name };
     if (!authorize(store, user, attrs)) throw E.forbidden(user.name, attrs);
+    if (p.res.deprecated) req.res.setHeader('Warning', `299 - "${p.res.deprecated}"`);
     const dry = req.query.getAll('dryRun').includes('All') ? 'dryrun.' : '';
     counters.inc(`k8s.${dry}${verb}.${p.res.plural}${p.subresource ? '/' + p.subresource : ''}`);
     const virtual = verb === 'create' ? await virtualCreate(req, user, p) : null;

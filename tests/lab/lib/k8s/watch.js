@@ -24,7 +24,8 @@ function serveWatch({ store, api }, res, ns, req, asTable) {
   const out = req.res;
   out.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
   out.flushHeaders(); // clients wait for the headers before they can give up on a watch
-  const encode = (o) => (asTable ? toTable(res, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject') || 'Metadata') : o);
+  const versioned = (o) => (o.apiVersion === res.apiVersion ? o : { ...o, apiVersion: res.apiVersion });
+  const encode = (obj) => { const o = versioned(obj); return asTable ? toTable(res, [o], { resourceVersion: o.metadata.resourceVersion }, q.get('includeObject') || 'Metadata') : o; };
   const send = (type, o) => out.write(`${JSON.stringify({ type, object: type === 'ERROR' ? o : encode(o) })}\n`);
   const rv = q.get('resourceVersion');
   let unsubscribe = () => {};
