@@ -10,7 +10,7 @@ static int add_value(struct sops_node *m, const char *line, size_t n,
 		     size_t lineno)
 {
 	const char *eq = memchr(line, '=', n);
-	struct buf v = BUF_INIT;
+	struct buf v = { NULL, 0, 0, true };	/* a plaintext value */
 	size_t i, kl;
 	int rc;
 

@@ -330,6 +330,8 @@ static struct sops_node *value(struct jp *p)
 int sops_json_parse(const char *src, size_t len, struct sops_docs *out)
 {
 	struct jp p = { src, len, 0, 0, BUF_INIT };
+
+	p.str.secret = true;	/* holds plaintext values */
 	struct sops_node *root;
 
 	memset(out, 0, sizeof(*out));

@@ -64,9 +64,12 @@ struct sops_node *sops_comment_new(const char *text, size_t len,
 	return n;
 }
 
+/* Every value text is wiped when released: a plaintext tree's values are
+ * secrets whether or not they were marked (cheap next to parsing). */
 static void wipe_free(char *p, size_t len, bool secret)
 {
-	if (p && secret)
+	(void)secret;
+	if (p)
 		explicit_bzero(p, len);
 	free(p);
 }

@@ -90,6 +90,7 @@ static int seal_node(struct walk *w, struct sops_node *v, const char *tag)
 	free(a);
 	if (rc < 0)
 		return -1;
+	v->secret = true;	/* the plaintext it held is wiped when replaced */
 	if (sops_node_set_text(v, w->enc.data, w->enc.len, false) < 0)
 		return -1;
 	v->style = SOPS_STYLE_ANY;

@@ -537,7 +537,7 @@ int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out)
 	memset(out, 0, sizeof(*out));
 	if (!yaml_parser_initialize(&y.parser))
 		return err_set(EXIT_FAILED, "out of memory");
-	buf_init(&y.canon);
+	buf_init_secret(&y.canon);	/* holds plaintext values */
 	y.src = src;
 	y.len = len;
 	y.budget = SOPS_YAML_MAX_NODES;
