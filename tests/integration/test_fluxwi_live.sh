@@ -260,6 +260,15 @@ expect_out "keeps these values: git sets the same ones"
 expect_no_out "To make it permanent"
 check_all_pass
 
+step "the webhook's layout before v1.6 counts as injected too"
+labctl scenario "$TOP/tests/fixtures/fluxwi/webhook-legacy.yaml" >/dev/null || fail "scenario not applied"
+kubectl annotate sa "$CTL" -n "$NS" --overwrite --field-manager=lab-test \
+    azure.workload.identity/client-id="$WRONG_ID" >/dev/null
+run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID"
+expect_rc 0
+expect_out "projected token volume (legacy layout)"
+check_all_pass
+
 step "usage errors"
 run kubectl-fluxwi patch
 expect_rc 2; expect_err "--client-id or --identity"
