@@ -105,7 +105,10 @@ function listen(ctx, name, tlsOptions, handler) {
   const server = https.createServer({ key: issued.keyPem, cert: issued.certPem, ...tlsOptions }, (req, res) => {
     Promise.resolve().then(() => handler(req, res)).catch((err) => sendError(res, err, ctx.log));
   });
-  server.keepAliveTimeout = 5000;
+  // Longer than Node clients keep idle sockets (5 s): the server must not close a
+  // connection just as a client reuses it (ECONNRESET, "socket hang up").
+  server.keepAliveTimeout = 65000;
+  server.headersTimeout = 66000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

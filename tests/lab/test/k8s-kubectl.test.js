@@ -134,6 +134,15 @@ test('describe shows the controllers\' events', async () => {
   assert.ok(events.items.some((e) => /^Created pod: kustomize-controller-/.test(e.message)));
 });
 
+test('logs of the controller pods', async () => {
+  const out = await ok(lab, ['logs', '-n', 'flux-system', 'deployment/kustomize-controller', '--tail=5']);
+  const line = JSON.parse(out.trim().split('\n').pop());
+  assert.equal(line.msg, 'container started');
+  assert.equal(line.container, 'manager');
+  const r = await lab.kubectl(['logs', '-n', 'flux-system', 'deployment/kustomize-controller', '-c', 'nope']);
+  assert.match(r.stderr, /container nope is not valid for pod kustomize-controller-/);
+});
+
 test('labels, field selectors and chunked lists', async () => {
   const pods = await ok(lab, ['get', 'pods', '-A', '-l', 'app in (kustomize-controller,source-controller)', '--field-selector', 'status.phase=Running', '-o', 'json']);
   assert.deepEqual([...new Set(pods.items.map((p) => p.metadata.labels.app))].sort(), ['kustomize-controller', 'source-controller']);

@@ -34,7 +34,7 @@ function condition(type, status, reason, message, previous) {
   return { type, status, lastUpdateTime: now, lastTransitionTime: same ? previous.lastTransitionTime : now, reason, message };
 }
 
-function createControllers({ api, store, log }) {
+function createControllers({ api, store, log, podLogs }) {
   const work = new Map(); // key -> {timer, running, dirty}
   let stopped = false;
 
@@ -265,6 +265,9 @@ function createControllers({ api, store, log }) {
       })),
     };
     await api.update(POD, ns, name, fresh, { fieldManager: 'kubelet', subresource: 'status' });
+    for (const c of fresh.spec.containers) {
+      podLogs.append(ns, name, c.name, JSON.stringify({ level: 'info', ts: now, logger: 'lab-kubelet', msg: 'container started', container: c.name, image: c.image }));
+    }
   }
 
   // ---- wiring ----

@@ -11,6 +11,7 @@ const VERSION = {
 const SUBRESOURCE_KINDS = {
   status: (r) => ({ kind: r.kind, verbs: ['get', 'patch', 'update'] }),
   scale: () => ({ kind: 'Scale', group: 'autoscaling', version: 'v1', verbs: ['get', 'patch', 'update'] }),
+  log: () => ({ kind: 'Pod', verbs: ['get'] }),
   token: () => ({ kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }),
 };
 

@@ -13,6 +13,7 @@ const { createControllers } = require('./controllers');
 const { serviceAccountAdmission } = require('./admission');
 const { createWebhookAdmission } = require('./webhook');
 const { writeKubeconfig } = require('./kubeconfig');
+const { createPodLogs } = require('./logs');
 const seed = require('./seed');
 const R = require('./resources');
 
@@ -85,6 +86,8 @@ function publicInterface(k8s) {
       if (!sa) throw new Error(`serviceaccount ${ns}/${name} not found`);
       return k8s.issuer.serviceAccountToken(sa, { audiences: k8s.apiAudiences, expirationSeconds }).token;
     },
+    // Appends a line to a container's log (kubectl logs shows it).
+    podLog: (ns, pod, container, line) => k8s.podLogs.append(ns, pod, container, line),
     adminToken: k8s.tokens.admin,
     webhook: () => webhookSettings(k8s.ctx),
   };
@@ -99,7 +102,8 @@ async function start(ctx) {
     layout: webhookSettings(ctx).layout, tenantId: ctx.ids.tenantId, authorityHost: authorityHost(ctx),
   }));
   k8s.api = createApi({ store, admission: [serviceAccountAdmission, webhook] });
-  k8s.controllers = createControllers({ api: k8s.api, store, log: ctx.log });
+  k8s.podLogs = createPodLogs();
+  k8s.controllers = createControllers({ api: k8s.api, store, log: ctx.log, podLogs: k8s.podLogs });
   await startServers(ctx, k8s);
   ctx.state.k8s = publicInterface(k8s);
   ctx.state.k8sInternal = k8s;

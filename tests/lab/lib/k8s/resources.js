@@ -25,7 +25,7 @@ const RESOURCES = [
   def('', 'v1', 'Namespace', 'namespaces', { namespaced: false, shortNames: ['ns'], subresources: ['status'],
     verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] }),
   def('', 'v1', 'ServiceAccount', 'serviceaccounts', { shortNames: ['sa'], subresources: ['token'] }),
-  def('', 'v1', 'Pod', 'pods', { shortNames: ['po'], categories: ['all'], subresources: ['status'] }),
+  def('', 'v1', 'Pod', 'pods', { shortNames: ['po'], categories: ['all'], subresources: ['status', 'log'] }),
   def('', 'v1', 'Secret', 'secrets'),
   def('', 'v1', 'ConfigMap', 'configmaps', { shortNames: ['cm'] }),
   def('', 'v1', 'Service', 'services', { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),

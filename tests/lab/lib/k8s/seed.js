@@ -31,7 +31,7 @@ function bootstrapRbac() {
     binding('system:service-account-issuer-discovery', 'system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
     // The lab's restricted user: may look at workloads and Flux objects, nothing else.
     rbac('ClusterRole', 'lab:restricted-viewer', { rules: [
-      { apiGroups: [''], resources: ['namespaces', 'pods', 'serviceaccounts', 'configmaps', 'events'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces', 'pods', 'pods/log', 'serviceaccounts', 'configmaps', 'events'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: ['kustomize.toolkit.fluxcd.io', 'source.toolkit.fluxcd.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] },
     ] }),

@@ -169,6 +169,7 @@ function createFrontend(k8s) {
     if (!p.subresource) return;
     if (!p.res.subresources.includes(p.subresource) || !p.name) throw E.notFoundPath();
     if (p.subresource === 'token' && verb !== 'create') throw E.methodNotAllowed();
+    if (p.subresource === 'log' && verb !== 'get') throw E.methodNotAllowed();
     if (p.subresource !== 'token' && !['get', 'update', 'patch'].includes(verb)) throw E.methodNotAllowed();
   }
 
@@ -190,6 +191,7 @@ function createFrontend(k8s) {
       return;
     }
     if (verb === 'list') { answer(req, 200, asList(p.res, api.list(p.res, p.namespace, q)), p.res); return; }
+    if (verb === 'get' && p.subresource === 'log') { sendText(req.res, 200, k8s.podLogs.read(api.get(p.res, p.namespace, p.name), req.query)); return; }
     if (verb === 'get') { answer(req, 200, api.get(p.res, p.namespace, p.name), p.res); return; }
     if (verb === 'deletecollection') { sendJson(req.res, 200, deleteCollection(p, q, writeOptions(req))); return; }
     const [status, obj] = await mutate(req, p, verb, { ...writeOptions(req), user });
