@@ -104,3 +104,15 @@ test('a pod the webhook cannot admit surfaces as ReplicaFailure', async () => {
   const pods = await controllerPods();
   assert.equal(pods.length, 1, 'the old pod keeps running');
 });
+
+test('kubectl scale goes through the Scale subresource', async () => {
+  const src = ['deployment', 'source-controller', '-n', 'flux-system'];
+  assert.match(await ok(lab, ['scale', ...src, '--replicas=2']), /deployment.apps\/source-controller scaled/);
+  await ok(lab, ['rollout', 'status', ...src, '--timeout=30s']);
+  const d = await ok(lab, ['get', ...src, '-o', 'json']);
+  assert.equal(d.spec.replicas, 2);
+  assert.equal(d.status.readyReplicas, 2);
+  const scale = JSON.parse(await ok(lab, ['get', '--raw', '/apis/apps/v1/namespaces/flux-system/deployments/source-controller/scale']));
+  assert.equal(scale.kind, 'Scale');
+  assert.equal(scale.status.selector, 'app=source-controller');
+});

@@ -10,6 +10,7 @@ const { authorize } = require('./rbac');
 const { toTable, wantsTable } = require('./table');
 const { serveWatch } = require('./watch');
 const reviews = require('./reviews');
+const { serveScale } = require('./scale');
 const protobuf = require('./protobuf');
 const YAML = require('yaml');
 
@@ -191,6 +192,11 @@ function createFrontend(k8s) {
       return;
     }
     if (verb === 'list') { answer(req, 200, asList(p.res, api.list(p.res, p.namespace, q)), p.res); return; }
+    if (p.subresource === 'scale') {
+      const scale = await serveScale(api, p.res, p.namespace, p.name, { verb, type: contentType(req), text: req.text(), opts: { ...writeOptions(req), user } });
+      sendJson(req.res, 200, scale);
+      return;
+    }
     if (verb === 'get' && p.subresource === 'log') { sendText(req.res, 200, k8s.podLogs.read(api.get(p.res, p.namespace, p.name), req.query)); return; }
     if (verb === 'get') { answer(req, 200, api.get(p.res, p.namespace, p.name), p.res); return; }
     if (verb === 'deletecollection') { sendJson(req.res, 200, deleteCollection(p, q, writeOptions(req))); return; }
