@@ -9,7 +9,7 @@ lab_start
 cd "$TMP" || fail "no TMP"
 new_age_key "$TMP/age.key"
 make_scale_secrets "$N" scale "$TMP/plain.yaml" "$TMP/scenario.yaml" \
-    "s0007=changed-by-hand" "s0500=" ||
+    "s0007=changed-by-hand" "s0008=changed-by-hand" "s0500=" ||
     fail "could not write the manifests"
 run kubectl-sopsenc --age "$(sed -n 's/^# public key: //p' "$TMP/age.key")" \
     "$TMP/plain.yaml" --output "$TMP/enc.yaml"
@@ -23,9 +23,10 @@ run env SOPS_AGE_KEY_FILE="$TMP/age.key" kubectl-sopsverify "$TMP/enc.yaml" \
     --decrypt
 expect_rc 1
 cat >>"$TMP/all.log" <<<"$OUT$ERR"
-expect_out "$N Secrets: 998 OK, 1 MISSING, 1 MISMATCH"
+expect_out "$N Secrets: 997 OK, 1 MISSING, 2 MISMATCH"
 expect_out "scale/s0500: MISSING"
 expect_out "scale/s0007: MISMATCH"
+expect_out "scale/s0008: MISMATCH"
 expect_out "value differs: value"
 labctl counters >"$TMP/counters.json"
 expect_eq "$(counter k8s.list.secrets "$TMP/counters.json")" 1 "LIST requests"
