@@ -116,6 +116,12 @@ EOF
 same_as_kubectl certdata --kubeconfig "$M/certdata.yaml"
 same_as_kubectl "certdata -n" --kubeconfig "$M/certdata.yaml" -n flux-system
 
+step "impersonation (as, as-groups) on top of the admin certificate"
+sed -e 's/^    client-key-data: .*/&\n    as: impersonated-user\n    as-groups: [team-x, team-y]/' "$M/certdata.yaml" >"$M/as.yaml"
+same_as_kubectl impersonation --kubeconfig "$M/as.yaml"
+run "$PROBE" --kubeconfig "$M/as.yaml" whoami
+expect_out '"username":	"impersonated-user"'
+
 step "certificate files by relative paths (against the file's directory)"
 cat >"$M/dir/files.yaml" <<EOF
 clusters:
