@@ -92,8 +92,17 @@ static int read_docs(const char *path, enum sops_format f,
 		     struct sops_docs *docs)
 {
 	struct buf in;
-	int rc;
+	const char *map;
+	size_t mlen;
+	int rc = fs_map_file(path, &map, &mlen);
 
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {	/* a regular file: read in place, pages dropped */
+		rc = sops_store_parse_mapped(f, map, mlen, docs);
+		fs_unmap(map, mlen);
+		return rc;
+	}
 	buf_init_secret(&in);
 	if (fs_read_all(path, &in) < 0)
 		return -1;

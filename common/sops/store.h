@@ -34,6 +34,11 @@ int sops_store_parse(enum sops_format f, const char *src, size_t len,
 int sops_store_emit(enum sops_format f, const struct sops_docs *docs,
 		    int indent, struct buf *out);
 
+/* Parsing a file mapped with fs_map_file: the YAML reader releases the
+ * pages behind it as it goes, so the input does not stay in memory. */
+int sops_store_parse_mapped(enum sops_format f, const char *map, size_t len,
+			    struct sops_docs *out);
+
 /*
  * Like sops_store_emit, but the text goes to fd as it is produced: the
  * staging buffer never grows much beyond 64 KiB (wiped when secret).

@@ -16,6 +16,7 @@
 
 #include "util/b64.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 
 struct pending {
 	char *text;
@@ -44,6 +45,8 @@ struct yp {
 	bool in_map;		/* the node being read is a mapping value */
 	size_t map_col;		/* column of that mapping's keys */
 	int indent;		/* first nested block mapping's step */
+	bool mapped;		/* src is a file mapping: release read pages */
+	size_t released;
 	struct buf canon;
 };
 
@@ -183,8 +186,21 @@ static int attach_tail(struct yp *y, struct sops_node *c, size_t col,
 	return attach(y, c, n);
 }
 
+/* Lets the pages well behind the reader go (they are never read again:
+ * comment scanning looks back at most to the start of a line). */
+static void release_behind(struct yp *y)
+{
+	size_t keep = 1 << 20;
+
+	if (!y->mapped || y->last_end < y->released + 2 * keep)
+		return;
+	y->released = y->last_end - keep;
+	fs_map_release(y->src, y->released);
+}
+
 static int next_event(struct yp *y, yaml_event_t *ev)
 {
+	release_behind(y);
 	if (!yaml_parser_parse(&y->parser, ev))
 		return err_set(EXIT_USAGE, "invalid YAML at line %zu column "
 			       "%zu: %s", y->parser.problem_mark.line + 1,
@@ -528,12 +544,14 @@ static int parse_stream(struct yp *y, struct sops_docs *out)
 	}
 }
 
-int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out)
+static int yaml_parse(const char *src, size_t len, bool mapped,
+		      struct sops_docs *out)
 {
 	struct yp y;
 	int rc;
 
 	memset(&y, 0, sizeof(y));
+	y.mapped = mapped;
 	memset(out, 0, sizeof(*out));
 	if (!yaml_parser_initialize(&y.parser))
 		return err_set(EXIT_FAILED, "out of memory");
@@ -550,4 +568,17 @@ int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out)
 	if (rc < 0)
 		sops_docs_free(out);
 	return rc;
+}
+
+int sops_yaml_parse(const char *src, size_t len, struct sops_docs *out)
+{
+	return yaml_parse(src, len, false, out);
+}
+
+int sops_store_parse_mapped(enum sops_format f, const char *map, size_t len,
+			    struct sops_docs *out)
+{
+	if (f == SOPS_FMT_YAML)
+		return yaml_parse(map, len, true, out);
+	return sops_store_parse(f, map, len, out);
 }

@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,4 +177,47 @@ int fs_write_atomic(const char *path, const void *data, size_t len,
 		return err_prefix("%s", path);
 	}
 	return fs_atomic_commit(&a);
+}
+
+int fs_map_file(const char *path, const char **data, size_t *len)
+{
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (!strcmp(path, "-"))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(EXIT_USAGE, "cannot read %s: %s", path,
+			       strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		close(fd);
+		return 0;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return 0;
+	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	*data = p;
+	*len = (size_t)st.st_size;
+	return 1;
+}
+
+/* Drops the whole pages before upto from memory (they are read again from
+ * the file if touched). */
+void fs_map_release(const char *data, size_t upto)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	upto -= upto % pg;
+	if (upto)
+		madvise((void *)(uintptr_t)data, upto, MADV_DONTNEED);
+}
+
+void fs_unmap(const char *data, size_t len)
+{
+	if (data && len)
+		munmap((void *)(uintptr_t)data, len);
 }

@@ -44,6 +44,16 @@ int fs_atomic_begin(struct fs_atomic *a, const char *path, mode_t mode);
 int fs_atomic_commit(struct fs_atomic *a);
 void fs_atomic_abort(struct fs_atomic *a);
 
+/*
+ * Maps a regular file read-only and private (no copy in the heap; a reader
+ * may drop pages it has finished with, fs_map_release).  Returns 1 when
+ * mapped, 0 when the path is not a regular file or is empty (use
+ * fs_read_all instead), -1 with err_set(EXIT_USAGE) when unreadable.
+ */
+int fs_map_file(const char *path, const char **data, size_t *len);
+void fs_map_release(const char *data, size_t upto);
+void fs_unmap(const char *data, size_t len);
+
 /* Writes all of data to fd (retrying short writes). -1 with EXIT_WRITE. */
 int fs_write_fd(int fd, const void *data, size_t len);
 
