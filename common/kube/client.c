@@ -329,7 +329,7 @@ static int send_once(struct kube_client *kc, const struct call *cl,
 		     struct http_response *resp)
 {
 	struct http_request req;
-	struct http_retry retry = { 10, 0, 1000, 30000, true };
+	struct http_retry retry = { 10, 0, 1000, 30000, true, false };
 	char **headers = build_headers(kc);
 	char *url = timeout_query(kc, cl->path);
 	int rc;
@@ -352,6 +352,8 @@ static int send_once(struct kube_client *kc, const struct call *cl,
 	req.no_compression = kc->cfg->disable_compression;
 	req.secret_response = cl->secret_response;
 	req.fresh_connection = kc->fresh_connection;
+	/* a reset may come after the server acted: resend only reads */
+	retry.no_reset_retry = strcmp(cl->method, "GET") != 0;
 	rc = http_do_retry(kc->http, &req, resp, &retry);
 	if (rc == 0)
 		kc->fresh_connection = false;

@@ -937,7 +937,8 @@ int http_do_retry(struct http_client *c, const struct http_request *req,
 
 		if (rc == 0 && !retryable_status(resp->status))
 			return 0;
-		if (rc < 0 && !http_code_is_reset(c->last_code))
+		if (rc < 0 && (p->no_reset_retry ||
+			       !http_code_is_reset(c->last_code)))
 			return -1;
 		if (rc == 0 && p->need_retry_after && resp->retry_after_s < 0)
 			return 0;

@@ -139,11 +139,15 @@ struct http_retry {
 	long max_delay_ms;		/* cap per wait; 0: 30000 */
 	bool need_retry_after;		/* retry 429/5xx only when the answer
 					 * carries Retry-After (client-go) */
+	bool no_reset_retry;		/* do not resend after a reset: the
+					 * request may have been processed
+					 * (non-idempotent writes) */
 };
 
 /*
  * http_do() that retries, within the policy and the client's deadline,
- * on 429, 500, 502, 503, 504 and on connections reset or refused mid-way.
+ * on 429, 500, 502, 503, 504 and on connections reset mid-way (unless
+ * no_reset_retry).
  * Waits honour Retry-After (seconds), else exponential backoff with full
  * jitter.  The last answer (or error) is what the caller sees.
  */

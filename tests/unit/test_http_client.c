@@ -285,6 +285,13 @@ static void dropped_connection_retried(void **state)
 	assert_int_equal(http_do_retry(f->c, &req, &r, &pol), -1);
 	assert_int_equal(atomic_load(&f->srv->requests) - before, 3);
 	assert_non_null(strstr(err_msg(), "/drop"));
+	assert_true(http_code_is_reset(http_client_last_code(f->c)));
+	assert_false(http_code_is_timeout(http_client_last_code(f->c)));
+	/* a write that may have been processed is not sent again */
+	pol.no_reset_retry = true;
+	before = atomic_load(&f->srv->requests);
+	assert_int_equal(http_do_retry(f->c, &req, &r, &pol), -1);
+	assert_int_equal(atomic_load(&f->srv->requests) - before, 1);
 	http_response_free(&r);
 }
 
@@ -302,6 +309,7 @@ static void timeout_and_deadline(void **state)
 	http_response_init(&r);
 	assert_int_equal(http_do(f->c, &req, &r), -1);
 	assert_non_null(strstr(err_remedy(), "--request-timeout"));
+	assert_true(http_code_is_timeout(http_client_last_code(f->c)));
 	req.timeout_ms = 0;
 	assert_int_equal(http_do(f->c, &req, &r), 0);
 	http_client_set_deadline(f->c, 150);
