@@ -46,7 +46,7 @@ function controllerPods(lab) {
   return out.items;
 }
 
-async function waitFor(fn, ms = 10000) {
+async function waitFor(fn, ms = 30000) {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
