@@ -342,6 +342,40 @@ static int check_key(const struct sops_node *k)
 	return 0;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	const struct sops_item *x = *(const struct sops_item *const *)a;
+	const struct sops_item *y = *(const struct sops_item *const *)b;
+	size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+	int c = memcmp(x->key, y->key, n);
+
+	return c ? c : (x->key_len > y->key_len) - (x->key_len < y->key_len);
+}
+
+/* A key given twice in one mapping is refused, as go-yaml does. */
+static int check_duplicates(const struct sops_node *m)
+{
+	const struct sops_item **v;
+	size_t i, n = 0;
+	int rc = 0;
+
+	if (m->n < 2)
+		return 0;
+	v = malloc(m->n * sizeof(*v));
+	if (!v)
+		return err_set(EXIT_FAILED, "out of memory");
+	for (i = 0; i < m->n; i++)
+		if (m->items[i].key)
+			v[n++] = &m->items[i];
+	qsort(v, n, sizeof(*v), cmp_key);
+	for (i = 1; i < n && rc == 0; i++)
+		if (cmp_key(&v[i - 1], &v[i]) == 0)
+			rc = err_set(EXIT_USAGE, "mapping key \"%.*s\" already "
+				     "defined", (int)v[i]->key_len, v[i]->key);
+	free(v);
+	return rc;
+}
+
 static struct sops_node *parse_mapping(struct yp *y, yaml_event_t *start)
 {
 	struct sops_node *m = sops_node_new(SOPS_MAP), *k = NULL;
@@ -365,7 +399,8 @@ static struct sops_node *parse_mapping(struct yp *y, yaml_event_t *start)
 			yaml_event_delete(&ev);
 			y->in_map = was_in;
 			y->map_col = was_col;
-			if (attach_tail(y, m, col, flow) < 0)
+			if (check_duplicates(m) < 0 ||
+			    attach_tail(y, m, col, flow) < 0)
 				goto fail;
 			return m;
 		}

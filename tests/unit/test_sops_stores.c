@@ -188,6 +188,8 @@ static void yaml_errors_and_aliases(void **state)
 	assert_non_null(strstr(err_msg(), "sequences"));
 	assert_int_equal(sops_yaml_parse("1: a\n", 5, &d), -1);
 	assert_non_null(strstr(err_msg(), "non-string key"));
+	assert_int_equal(sops_yaml_parse("a: 1\nb: 2\na: 3\n", 15, &d), -1);
+	assert_non_null(strstr(err_msg(), "already defined"));
 	assert_int_equal(sops_yaml_parse("a: [\n", 5, &d), -1);
 	assert_int_equal(err_code(), EXIT_USAGE);
 	assert_int_equal(sops_yaml_parse(alias, strlen(alias), &d), 0);
