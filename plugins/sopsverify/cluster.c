@@ -135,6 +135,24 @@ static const cJSON *find_live(const cJSON **sorted, size_t n,
 	return NULL;
 }
 
+/* The LIST was refused: every Secret of ns gets ERROR with the reason. */
+static int list_failed(struct kube_client *kc, struct vs_set *set,
+		       const char *ns)
+{
+	char msg[2 * ERR_MSG_MAX + 96];
+	const char *reason = kube_last_reason(kc), *hint = err_remedy();
+	int rc = 0;
+
+	snprintf(msg, sizeof(msg), "listing Secrets in %s: %s%s%s%s%s", ns,
+		 reason, *reason ? ": " : "", err_msg(),
+		 hint && *hint ? "; " : "", hint ? hint : "");
+	err_clear();
+	for (size_t i = 0; i < set->n && rc == 0; i++)
+		if (strcmp(set->s[i].namespace, ns) == 0)
+			rc = vs_judge_error(&set->s[i], msg);
+	return rc;
+}
+
 /* Judges every manifest of namespace ns against one LIST. */
 static int judge_namespace(struct kube_client *kc, struct vs_set *set,
 			   const char *ns, const struct vs_judge_opts *jo)
@@ -146,20 +164,8 @@ static int judge_namespace(struct kube_client *kc, struct vs_set *set,
 	size_t n = 0;
 	int rc = 0;
 
-	if (kube_list(kc, &r, &lo, &items, NULL) < 0) {
-		char msg[2 * ERR_MSG_MAX + 96];
-		const char *hint = err_remedy();
-
-		snprintf(msg, sizeof(msg), "listing Secrets in %s: %s%s%s%s%s",
-			 ns, kube_last_reason(kc)[0] ? kube_last_reason(kc) : "",
-			 kube_last_reason(kc)[0] ? ": " : "", err_msg(),
-			 hint && *hint ? "; " : "", hint ? hint : "");
-		err_clear();
-		for (size_t i = 0; i < set->n && rc == 0; i++)
-			if (strcmp(set->s[i].namespace, ns) == 0)
-				rc = vs_judge_error(&set->s[i], msg);
-		return rc;
-	}
+	if (kube_list(kc, &r, &lo, &items, NULL) < 0)
+		return list_failed(kc, set, ns);
 	sorted = calloc((size_t)cJSON_GetArraySize(items) + 1,
 			sizeof(*sorted));
 	if (!sorted) {
