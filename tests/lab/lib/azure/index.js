@@ -269,6 +269,7 @@ function setEnv(ctx) {
 }
 
 async function start(ctx) {
+  await M.prepareKeys([2048, 2048]);
   ctx.state.azure = M.createState(ctx);
   await entra.start(ctx);
   await keyvault.start(ctx);

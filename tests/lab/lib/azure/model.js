@@ -15,8 +15,29 @@ const uuid = () => crypto.randomUUID();
 const hex32 = () => crypto.randomBytes(16).toString('hex');
 const now = () => Math.floor(Date.now() / 1000);
 
+// RSA key pairs made ahead, in parallel on the thread pool (start-up would otherwise
+// generate them one after the other on the main thread).
+const pool = new Map();
+
+function prepareKeys(sizes) {
+  return Promise.all(sizes.map((size) => new Promise((resolve, reject) => {
+    crypto.generateKeyPair('rsa', { modulusLength: size }, (err, publicKey, privateKey) => {
+      if (err) { reject(err); return; }
+      if (!pool.has(size)) pool.set(size, []);
+      pool.get(size).push({ publicKey, privateKey });
+      resolve();
+    });
+  })));
+}
+
+function rsaPair(size) {
+  const ready = pool.get(size);
+  if (ready && ready.length) return ready.shift();
+  return crypto.generateKeyPairSync('rsa', { modulusLength: size });
+}
+
 function newKeyVersion(size, opts = {}) {
-  const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: size });
+  const { privateKey, publicKey } = rsaPair(size);
   const t = now();
   return {
     version: opts.version || hex32(),
@@ -30,7 +51,7 @@ function newKeyVersion(size, opts = {}) {
 
 function createState(ctx) {
   const cfg = (ctx.config && ctx.config.azure) || {};
-  const signing = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signing = rsaPair(2048);
   const kid = crypto.createHash('sha1').update(signing.publicKey.export({ format: 'der', type: 'spki' })).digest('base64url');
   const st = {
     tenantId: ctx.ids.tenantId,
@@ -181,5 +202,5 @@ function takeFault(st, target, op) {
 module.exports = {
   CLI_APP_ID, KEYVAULT_APP_ID, WI_AUDIENCE, ALL_CRYPTO, KEY_PERMS,
   createState, addIdentity, fic, armId, identityByClientId, identityByPrincipal, resolvePrincipal,
-  setPolicy, addKey, findKeyVersion, newKeyVersion, addFault, takeFault, uuid, now,
+  setPolicy, addKey, findKeyVersion, newKeyVersion, addFault, takeFault, uuid, now, prepareKeys,
 };
