@@ -102,6 +102,10 @@ int rk_recover(struct rk_file *files, size_t n, const bool *use,
 			;
 		err_restore(&errs[i < m ? i : 0]);
 		err_prefix("%s", files[idx[i < m ? i : 0]].path);
+		if (!*err_remedy())
+			err_hint("give an age identity (SOPS_AGE_KEY_FILE) or Azure "
+				 "credentials that may decrypt with one of the "
+				 "file's keys; no file was changed");
 		goto out;
 	}
 	for (i = 0; i < m; i++)

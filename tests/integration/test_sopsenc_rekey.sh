@@ -84,6 +84,7 @@ IFS='|' read -r -a old < <(meta a.before)
 expect_eq "${new[0]}" "${old[0]}" "MAC after updatekeys"
 expect_eq "${new[1]}" "${old[1]}" "lastmodified after updatekeys"
 expect_eq "$(enc_of upd/a.yaml password)" "$(enc_of a.before password)" "encrypted value"
+expect_eq "$(head -8 upd/a.yaml | cut -c1-14)" "$(head -8 a.before | cut -c1-14)" "comments and order"
 expect_eq "${new[5]}" "$KV_VERSION" "resolved key version"
 expect_out_keys=$(printf '%s\n' "$R1" "$R2" | sort | paste -sd' ')
 [[ ${new[2]} == *"$(printf '%s\n' "$R1" "$R2" | sort | sed 's/.*/"&"/' | paste -sd,)"* ]] ||
