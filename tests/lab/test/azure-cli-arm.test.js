@@ -56,6 +56,22 @@ test('az stand-in and ARM', async (t) => {
     assert.strictEqual(run('account', 'show').status, 1);
   });
 
+  await t.test('az --query with dotted paths, -o tsv; az keyvault key show', () => {
+    const q = (...a) => { const r = lab.az(...a); assert.strictEqual(r.status, 0, r.stderr); return r.stdout; };
+    assert.strictEqual(q('identity', 'show', '-n', lab.env.LAB_IDENTITY_NAME, '-g', lab.env.LAB_RESOURCE_GROUP, '--query', 'clientId', '-o', 'tsv'), lab.env.LAB_CLIENT_ID + '\n');
+    assert.strictEqual(q('identity', 'show', '-n', lab.env.LAB_IDENTITY_NAME, '-g', lab.env.LAB_RESOURCE_GROUP, '--query', 'principalId'), JSON.stringify(lab.env.LAB_PRINCIPAL_ID, null, 2) + '\n');
+    assert.strictEqual(q('identity', 'show', '-n', lab.env.LAB_IDENTITY_NAME, '-g', lab.env.LAB_RESOURCE_GROUP, '--query', 'id', '-o', 'tsv'), lab.env.LAB_IDENTITY_ID + '\n');
+    assert.strictEqual(q('account', 'show', '--query', 'tenantId', '-o', 'tsv'), lab.env.LAB_TENANT_ID + '\n');
+    assert.strictEqual(q('account', 'show', '--query', 'user.name', '-o', 'tsv'), 'developer@fluxwilab.onmicrosoft.com\n');
+    assert.strictEqual(q('keyvault', 'key', 'show', '--vault-name', lab.env.LAB_VAULT_NAME, '-n', lab.env.LAB_KEY_NAME, '--query', 'key.kid', '-o', 'tsv'), lab.env.LAB_KEY_URL + '\n');
+    const full = JSON.parse(q('keyvault', 'key', 'show', '--vault-name', lab.env.LAB_VAULT_NAME, '-n', lab.env.LAB_KEY_NAME));
+    assert.strictEqual(full.key.kty, 'RSA');
+    assert.ok(full.key.keyOps.includes('decrypt'));
+    assert.strictEqual(full.attributes.enabled, true);
+    assert.strictEqual(lab.az('keyvault', 'key', 'show', '--vault-name', 'nope', '-n', 'x').status, 1);
+    assert.strictEqual(lab.az('account', 'show', '--query', 'a b').status, 2);
+  });
+
   await t.test('az account show', () => {
     const j = JSON.parse(lab.az('account', 'show', '-o', 'json').stdout);
     assert.strictEqual(j.id, lab.env.LAB_SUBSCRIPTION_ID);

@@ -226,6 +226,7 @@ function writeAzFiles(ctx) {
     user: dev.upn,
     refreshToken: dev.refreshToken,
     arm: ctx.urls.arm,
+    vaults: { [st.vaultName]: ctx.urls.vault },
     caFile: ctx.file('ca.crt'),
   };
   // The lab's record of the developer's account (what `az login` would obtain).
