@@ -2,19 +2,31 @@
 #
 #   build_azprobe        compiles tests/tools/azprobe.c against the library
 #   azure_clean_env      no Azure credential variables, IMDS on a closed port
-#   counter NAME         a lab counter (0 when absent)
+#   admin ARGS           curl to the lab's admin API
+#   counters_reset       zero the lab counters
+#   counter NAME [JSON]  a lab counter (0 when absent)
+#   verb NAME ARG...     a lab admin verb (fault, policy, key, ...)
 #   wi_token SA FILE     a TokenRequest token (audience api://AzureADTokenExchange)
 #   node_unwrap URL ENC  the official @azure/keyvault-keys CryptographyClient
 #                        decrypts ENC (base64url) with RSA-OAEP-256; prints hex
 
+# Other builds may be re-archiving build/libcommon.a right now (make removes
+# and rewrites it): link against a copy, and try again a few times.
 build_azprobe() {
-    local lib=${TOP}/build/libcommon.a pk="yaml-0.1 libcurl libcjson openssl libbsd"
-    [[ -f $lib ]] || make -C "$TOP" -s build/libcommon.a || fail "cannot build libcommon.a"
+    local lib=${TOP}/build/libcommon.a pk="yaml-0.1 libcurl libcjson openssl libbsd" i
     AZPROBE=$TMP/azprobe
-    # shellcheck disable=SC2046
-    cc -std=c11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/common" \
-        $(pkg-config --cflags $pk) -o "$AZPROBE" "$TOP/tests/tools/azprobe.c" \
-        "$lib" $(pkg-config --libs $pk) -lpthread || fail "cannot build azprobe"
+    for i in 1 2 3 4 5; do
+        [[ -f $lib ]] || make -C "$TOP" -s build/libcommon.a >/dev/null 2>&1
+        # shellcheck disable=SC2046
+        cp "$lib" "$TMP/libcommon.a" 2>/dev/null &&
+            cc -std=c11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I"$TOP/common" \
+                $(pkg-config --cflags $pk) -o "$AZPROBE" "$TOP/tests/tools/azprobe.c" \
+                "$TMP/libcommon.a" $(pkg-config --libs $pk) -lpthread 2>"$TMP/cc.log" &&
+            return 0
+        sleep 2
+    done
+    cat "$TMP/cc.log" >&2
+    fail "cannot build azprobe"
 }
 
 azure_clean_env() {
@@ -27,18 +39,35 @@ azure_clean_env() {
     export XDG_CACHE_HOME=$TMP/cache
 }
 
+# The lab's admin API straight through curl (labctl starts node: slow).
+admin() {
+    curl -s --fail --cacert "$LAB_DIR/ca.crt" \
+        -H "Authorization: Bearer $(cat "$LAB_DIR/admin-token")" "$@"
+}
+
+counters_reset() { admin -X POST "$LAB_ADMIN_URL/counters/reset" >/dev/null || fail "counters reset"; }
+
+# counter NAME [JSON]: from JSON when given (one fetch for several names)
 counter() {
-    labctl counters | node -e '
-        let s = ""; process.stdin.on("data", (d) => (s += d));
-        process.stdin.on("end", () => console.log(JSON.parse(s)[process.argv[1]] || 0));' "$1"
+    local json=${2:-$(admin "$LAB_ADMIN_URL/counters")} v
+    v=$(grep -o "\"$1\": *[0-9]*" <<<"$json" | grep -o '[0-9]*$')
+    echo "${v:-0}"
+}
+
+# verb NAME ARG...: an admin verb (fault, policy, key) like labctl's
+verb() {
+    local name=$1 args="" a
+    shift
+    for a in "$@"; do args+="${args:+,}\"$a\""; done
+    admin -X POST -H 'Content-Type: application/json' -d "{\"args\":[$args]}" \
+        "$LAB_ADMIN_URL/verb/$name" >/dev/null || fail "lab verb $name $*"
 }
 
 wi_token() {
     local req=$TMP/tokenrequest.json
     printf '%s' '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["api://AzureADTokenExchange"],"expirationSeconds":3600}}' >"$req"
     kubectl create --raw "/api/v1/namespaces/flux-system/serviceaccounts/$1/token" -f "$req" |
-        node -e 'let s = ""; process.stdin.on("data", (d) => (s += d));
-                 process.stdin.on("end", () => process.stdout.write(JSON.parse(s).status.token));' >"$2" ||
+        tr -d '\n' | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p' >"$2" ||
         fail "TokenRequest for $1 failed"
     [[ -s $2 ]] || fail "empty TokenRequest token for $1"
 }

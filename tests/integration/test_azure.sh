@@ -114,7 +114,7 @@ export AZURE_TENANT_ID=$LAB_TENANT_ID AZURE_CLIENT_ID=$LAB_SP_CLIENT_ID
 export AZURE_CLIENT_SECRET=$LAB_SP_CLIENT_SECRET
 
 step "Key Vault: get key, latest version, public-key cache"
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" get "$LAB_VAULT_URL/keys/$LAB_KEY_NAME"
 expect_rc 0
 expect_out "kid=$LAB_KEY_URL kty=RSA enabled=1 ops=15 bits=2048"
@@ -138,7 +138,7 @@ expect_err "requests=0"
 enc_local=$(head -1 <<<"$OUT")
 run "$P" decrypt "$LAB_KEY_URL" "$enc_remote"
 expect_out "$dk"
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" -v 6 decrypt-many "$LAB_KEY_URL" "$enc_local" "$enc_remote" "$enc_local" \
     "$enc_remote" "$enc_local" "$enc_remote" "$enc_local" "$enc_remote" "$enc_local" "$enc_local"
 expect_rc 0
@@ -152,7 +152,7 @@ expect_eq "$(node_unwrap "$LAB_KEY_URL" "$enc_local")" "$dk" "CryptographyClient
 
 step "look-alike vault hosts get no token"
 port=${LAB_VAULT_URL##*:}
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" get "https://localhost:$port/keys/$LAB_KEY_NAME"
 expect_rc 2
 expect_err "refusing to send an Azure token"
@@ -166,35 +166,35 @@ FLUXWI_TRUSTED_HOSTS="localhost:$port" run "$P" get "https://localhost:$port/key
 expect_rc 0
 
 step "faults: two 429s then success"
-labctl fault 429 2 op=decrypt retryAfter=1 >/dev/null
-labctl counters --reset >/dev/null
+verb fault 429 2 op=decrypt retryAfter=1
+counters_reset
 run "$P" -v 6 decrypt "$LAB_KEY_URL" "$enc_remote"
 expect_rc 0
 expect_out "$dk"
 expect_eq "$(counter keyvault.decrypt)" 3 "decrypt attempts"
 
 step "faults: a connection cut mid-answer is retried"
-labctl fault drop 1 op=decrypt >/dev/null
+verb fault drop 1 op=decrypt
 run "$P" -v 6 decrypt "$LAB_KEY_URL" "$enc_remote"
 expect_rc 0
 expect_out "$dk"
-labctl fault reset 1 op=get >/dev/null
+verb fault reset 1 op=get
 run "$P" get "$LAB_KEY_URL"
 expect_rc 0
 
 step "faults: an attempt that times out is retried within the budget"
-labctl fault slow 1 op=decrypt delayMs=5000 >/dev/null
-run "$P" -v 6 --timeout 8000 decrypt "$LAB_KEY_URL" "$enc_remote"
+verb fault slow 1 op=decrypt delayMs=3000
+run "$P" -v 6 --timeout 5000 decrypt "$LAB_KEY_URL" "$enc_remote"
 expect_rc 0
 expect_out "$dk"
 expect_err "timed out"
 
 step "faults: persistent 503 fails clearly within the request timeout"
-labctl fault 5xx 1000 op=decrypt status=503 >/dev/null
+verb fault 5xx 1000 op=decrypt status=503
 t0=$(date +%s%N)
 run "$P" --timeout 4000 decrypt "$LAB_KEY_URL" "$enc_remote"
 t1=$(date +%s%N)
-labctl fault clear >/dev/null
+verb fault clear
 expect_rc 1
 expect_err "still HTTP 503"
 expect_err "--request-timeout"
@@ -209,18 +209,18 @@ expect_err "object ID $LAB_PRINCIPAL_ID"
 expect_err "az keyvault set-policy --name $LAB_VAULT_NAME --object-id $LAB_PRINCIPAL_ID --key-permissions encrypt"
 
 step "Forbidden: an identity without decrypt"
-labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" get,encrypt
 run "$P" decrypt "$LAB_KEY_URL" "$enc_remote"
 expect_rc 1
 expect_err "lacks the key permission 'decrypt'"
 expect_err "object ID $LAB_SP_OBJECT_ID"
 expect_err "--key-permissions decrypt"
-labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey
 
 step "key disabled, key missing"
-labctl key disable "$LAB_KEY_NAME" >/dev/null
+verb key disable "$LAB_KEY_NAME"
 run "$P" decrypt "$LAB_KEY_URL" "$enc_remote"
-labctl key enable "$LAB_KEY_NAME" >/dev/null
+verb key enable "$LAB_KEY_NAME"
 expect_rc 1
 expect_err "the key version is disabled"
 expect_err "--enabled true"
@@ -230,7 +230,7 @@ expect_err "not found"
 expect_err "az keyvault key list-versions"
 step "azure_kv key type through the engine: 50 files, auto wrapping"
 export XDG_CACHE_HOME=$TMP/cache-files
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" files "$LAB_VAULT_URL/keys/$LAB_KEY_NAME" 50
 expect_rc 0
 expect_out "wrap_requests=1"
@@ -246,14 +246,14 @@ enc=$(sed -n 's/^enc=//p' <<<"$OUT")
     fail "created_at is not RFC 3339 UTC"
 
 step "azure_kv: a second run uses the cached public key (no GET)"
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" files "$LAB_KEY_URL" 5
 expect_rc 0
 expect_out "wrap_requests=0"
 expect_eq "$(counter keyvault.get)" 0 "GET key with a warm cache"
 
 step "azure_kv: --key-wrap remote uses Key Vault encrypt"
-labctl counters --reset >/dev/null
+counters_reset
 run "$P" --key-wrap remote files "$LAB_KEY_URL" 3
 expect_rc 0
 expect_out "wrap_requests=3"
@@ -261,7 +261,7 @@ expect_eq "$(counter keyvault.encrypt)" 3 "encrypt requests"
 
 step "azure_kv: auto falls back to remote when the key cannot be read"
 export XDG_CACHE_HOME=$TMP/cache-noget
-labctl policy set "$LAB_SP_OBJECT_ID" encrypt,decrypt >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" encrypt,decrypt
 run "$P" -v 2 files "$LAB_KEY_URL" 2
 expect_rc 0
 expect_err "local wrapping not possible"
@@ -269,7 +269,7 @@ expect_out "recovered=2 of 2"
 run "$P" --key-wrap local files "$LAB_KEY_URL" 1
 expect_rc 1
 expect_err "lacks the key permission 'get'"
-labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey
 run "$P" --key-wrap sideways files "$LAB_KEY_URL" 1
 expect_rc 2
 expect_err "invalid --key-wrap"

@@ -95,7 +95,7 @@ step "50 files in one run: one Key Vault request with auto wrapping"
 for i in $(seq 1 50); do secret "s$i" "value-$i" >"f$i.yaml"; done
 files=(f{1..50}.yaml)
 export XDG_CACHE_HOME=$TMP/cache-50
-labctl counters --reset >/dev/null
+counters_reset
 run "$S" encrypt -i --azure-kv "$LAB_KEY_URL" "${files[@]}"
 expect_rc 0
 expect_eq "$(counter keyvault.requests)" 1 "Key Vault requests for 50 files"
@@ -103,7 +103,7 @@ expect_eq "$(counter entra.token)" 1 "token requests for 50 files"
 grep -q "enc: " f50.yaml || fail "f50.yaml not encrypted in place"
 
 step "decrypting 50 files: Key Vault decrypt per file, one token"
-labctl counters --reset >/dev/null
+counters_reset
 run "$S" decrypt -i "${files[@]}"
 expect_rc 0
 expect_eq "$(counter keyvault.decrypt)" 50 "decrypt requests"
@@ -141,7 +141,7 @@ creation_rules:
   - azure_keyvault: https://localhost:$port/keys/$LAB_KEY_NAME/${LAB_KEY_URL##*/}
 YAML
 secret e1 x >evil/e1.yaml
-labctl counters --reset >/dev/null
+counters_reset
 (cd evil && run "$S" encrypt e1.yaml)
 expect_rc 2
 expect_err "refusing to send an Azure token"
@@ -152,32 +152,32 @@ expect_eq "$(counter entra.token)" 0 "tokens requested"
 
 step "faults: two 429s then success (remote wrapping)"
 cp s1.orig t.yaml
-labctl fault 429 2 op=encrypt retryAfter=1 >/dev/null
+verb fault 429 2 op=encrypt retryAfter=1
 run "$S" encrypt -i --key-wrap remote --azure-kv "$LAB_KEY_URL" t.yaml
 expect_rc 0
 grep -q "enc: " t.yaml || fail "t.yaml not encrypted"
 
 step "faults: persistent 5xx fails within --request-timeout, -i input untouched"
 cp s1.orig t.yaml
-labctl fault 5xx 1000 op=encrypt status=503 >/dev/null
+verb fault 5xx 1000 op=encrypt status=503
 t0=$(date +%s)
 run "$S" encrypt -i --key-wrap remote --request-timeout 4s --azure-kv "$LAB_KEY_URL" t.yaml
 t1=$(date +%s)
-labctl fault clear >/dev/null
+verb fault clear
 ((RC != 0)) || fail "encrypt succeeded against a failing vault"
 expect_err "503"
 ((t1 - t0 <= 6)) || fail "took $((t1 - t0)) s for --request-timeout 4s"
 cmp -s t.yaml s1.orig || fail "t.yaml changed after a failed encrypt"
 "$S" encrypt --azure-kv "$LAB_KEY_URL" s1.orig >t.enc.yaml || fail "encrypt for decrypt faults"
 cp t.enc.yaml t.enc.orig
-labctl fault 5xx 1000 op=decrypt status=500 >/dev/null
+verb fault 5xx 1000 op=decrypt status=500
 run "$S" decrypt -i --request-timeout 3s t.enc.yaml
-labctl fault clear >/dev/null
+verb fault clear
 ((RC != 0)) || fail "decrypt succeeded against a failing vault"
 cmp -s t.enc.yaml t.enc.orig || fail "t.enc.yaml changed after a failed decrypt"
 
 step "faults: a connection cut mid-answer is retried"
-labctl fault drop 1 op=decrypt >/dev/null
+verb fault drop 1 op=decrypt
 run "$S" decrypt t.enc.yaml
 expect_rc 0
 expect_eq "$OUT" "$(cat s1.orig)" "decrypt after a dropped connection"
@@ -194,9 +194,9 @@ expect_err "az keyvault set-policy"
 cmp -s t.yaml s1.orig || fail "t.yaml changed after Forbidden"
 
 step "Forbidden: identity without decrypt"
-labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" get,encrypt
 run "$S" decrypt t.enc.yaml
-labctl policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey >/dev/null
+verb policy set "$LAB_SP_OBJECT_ID" get,encrypt,decrypt,wrapKey,unwrapKey
 ((RC != 0)) || fail "decrypt without the decrypt permission succeeded"
 expect_err "lacks the key permission 'decrypt'"
 expect_err "$LAB_SP_OBJECT_ID"
