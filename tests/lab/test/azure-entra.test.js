@@ -10,10 +10,7 @@ const H = require('./helpers/azure-lab');
 
 // A TokenRequest for the controller's ServiceAccount (what the kubelet projects into the pod).
 function saToken(lab) {
-  const body = path.join(lab.dir, 'tokenrequest.json');
-  fs.writeFileSync(body, JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: ['api://AzureADTokenExchange'], expirationSeconds: 3600 } }));
-  const out = lab.kubectl('create', '--raw', '/api/v1/namespaces/flux-system/serviceaccounts/kustomize-controller/token', '-f', body);
-  return JSON.parse(out).status.token;
+  return lab.saToken('flux-system', 'kustomize-controller');
 }
 
 function federated(lab, assertion, clientId) {
@@ -37,38 +34,39 @@ test('Entra ID stand-in', async (t) => {
   const fic = (...a) => lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', ...a);
   const restore = () => fic('issuer={{issuer}}', 'subject=system:serviceaccount:flux-system:kustomize-controller', 'audience=api://AzureADTokenExchange');
 
+  const file = path.join(lab.dir, 'wi-token');
+  fs.writeFileSync(file, await saToken(lab));
+  const [secret, cert, wi, node, missing] = lab.sdkBatch([
+    { kind: 'secret' }, { kind: 'certificate' }, { kind: 'workload', env: { WI_TOKEN_FILE: file } },
+    { kind: 'imds' }, { kind: 'imds', env: { MI_CLIENT_ID: lab.env.LAB_CLIENT_ID } },
+  ]);
+  // MSAL remembers the managed identity source per process: the App Service shape runs apart.
+  const [app] = lab.sdkBatch([{ kind: 'appservice' }]);
+
   await t.test('@azure/identity ClientSecretCredential', () => {
-    const r = lab.sdk('secret');
-    assert.strictEqual(r.ok, true, r.message);
-    assert.strictEqual(r.aud, 'https://vault.azure.net');
-    assert.strictEqual(r.oid, lab.env.LAB_SP_OBJECT_ID);
-    assert.strictEqual(r.tid, lab.env.LAB_TENANT_ID);
-    assert.strictEqual(r.appid, lab.env.LAB_SP_CLIENT_ID);
+    assert.strictEqual(secret.ok, true, secret.message);
+    assert.strictEqual(secret.aud, 'https://vault.azure.net');
+    assert.strictEqual(secret.oid, lab.env.LAB_SP_OBJECT_ID);
+    assert.strictEqual(secret.tid, lab.env.LAB_TENANT_ID);
+    assert.strictEqual(secret.appid, lab.env.LAB_SP_CLIENT_ID);
   });
 
   await t.test('@azure/identity ClientCertificateCredential (PS256 assertion, x5t#S256)', () => {
-    const r = lab.sdk('certificate');
-    assert.strictEqual(r.ok, true, r.message);
-    assert.strictEqual(r.oid, lab.env.LAB_SP_OBJECT_ID);
+    assert.strictEqual(cert.ok, true, cert.message);
+    assert.strictEqual(cert.oid, lab.env.LAB_SP_OBJECT_ID);
   });
 
   await t.test('@azure/identity WorkloadIdentityCredential with a projected-style token file', () => {
-    const file = path.join(lab.dir, 'wi-token');
-    fs.writeFileSync(file, saToken(lab));
-    const r = lab.sdk('workload', 'token', { WI_TOKEN_FILE: file });
-    assert.strictEqual(r.ok, true, r.message);
-    assert.strictEqual(r.oid, lab.env.LAB_PRINCIPAL_ID);
-    assert.strictEqual(r.appid, lab.env.LAB_CLIENT_ID);
+    assert.strictEqual(wi.ok, true, wi.message);
+    assert.strictEqual(wi.oid, lab.env.LAB_PRINCIPAL_ID);
+    assert.strictEqual(wi.appid, lab.env.LAB_CLIENT_ID);
   });
 
   await t.test('@azure/identity ManagedIdentityCredential: App Service and IMDS shapes', () => {
-    const a = lab.sdk('appservice');
-    assert.strictEqual(a.ok, true, a.message);
-    assert.strictEqual(a.oid, lab.env.LAB_PRINCIPAL_ID);
-    const node = lab.sdk('imds');
+    assert.strictEqual(app.ok, true, app.message);
+    assert.strictEqual(app.oid, lab.env.LAB_PRINCIPAL_ID);
     assert.strictEqual(node.ok, true, node.message);
     assert.notStrictEqual(node.oid, lab.env.LAB_PRINCIPAL_ID, 'IMDS default is the node identity');
-    const missing = lab.sdk('imds', 'token', { MI_CLIENT_ID: lab.env.LAB_CLIENT_ID });
     assert.strictEqual(missing.ok, false);
     assert.match(missing.message, /Identity not found/);
   });
@@ -101,7 +99,7 @@ test('Entra ID stand-in', async (t) => {
   });
 
   await t.test('federated assertion: success gives an RS256 token with aud/oid/tid/appid/exp', async () => {
-    const r = await federated(lab, saToken(lab));
+    const r = await federated(lab, await saToken(lab));
     assert.strictEqual(r.status, 200, r.text);
     const [h] = r.json.access_token.split('.');
     assert.strictEqual(JSON.parse(Buffer.from(h, 'base64url')).alg, 'RS256');
@@ -117,45 +115,45 @@ test('Entra ID stand-in', async (t) => {
 
   await t.test('FIC issuer without its trailing slash: AADSTS700211', async () => {
     await fic('issuer={{issuerNoSlash}}');
-    const tok = saToken(lab);
+    const tok = await saToken(lab);
     assertAad(await federated(lab, tok), 700211, new RegExp("presented assertion issuer '" + H.claims(tok).iss.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + "'"));
     await restore();
   });
 
   await t.test('FIC subject typo: AADSTS700213; case only: AADSTS7002138', async () => {
     await fic('subject=system:serviceaccount:flux-system:kustomize-controler');
-    assertAad(await federated(lab, saToken(lab)), 700213, /presented assertion subject 'system:serviceaccount:flux-system:kustomize-controller'/);
+    assertAad(await federated(lab, await saToken(lab)), 700213, /presented assertion subject 'system:serviceaccount:flux-system:kustomize-controller'/);
     await fic('subject=system:serviceaccount:Flux-System:kustomize-controller');
-    assertAad(await federated(lab, saToken(lab)), 7002138);
+    assertAad(await federated(lab, await saToken(lab)), 7002138);
     await restore();
   });
 
   await t.test('FIC audience differs: AADSTS700212', async () => {
     await fic('audience=api://AzureADTokenExchange/');
-    assertAad(await federated(lab, saToken(lab)), 700212, /audience 'api:\/\/AzureADTokenExchange'/);
+    assertAad(await federated(lab, await saToken(lab)), 700212, /audience 'api:\/\/AzureADTokenExchange'/);
     await restore();
   });
 
   await t.test('identity without any federated credential: AADSTS70021 naming issuer, subject, audience', async () => {
     await lab.verb('fic', 'delete', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller');
-    assertAad(await federated(lab, saToken(lab)), 70021, /Assertion Issuer: '.*'\. Assertion Subject: 'system:serviceaccount:flux-system:kustomize-controller'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'/);
+    assertAad(await federated(lab, await saToken(lab)), 70021, /Assertion Issuer: '.*'\. Assertion Subject: 'system:serviceaccount:flux-system:kustomize-controller'\. Assertion Audience: 'api:\/\/AzureADTokenExchange'/);
     await restore();
-    assert.strictEqual((await federated(lab, saToken(lab))).status, 200);
+    assert.strictEqual((await federated(lab, await saToken(lab))).status, 200);
   });
 
   await t.test('federated credential on another identity: the annotated client id has none', async () => {
     const kubelet = (await lab.verb('azure')).identities.find((i) => i.name !== lab.env.LAB_IDENTITY_NAME);
-    assertAad(await federated(lab, saToken(lab), kubelet.clientId), 70021);
+    assertAad(await federated(lab, await saToken(lab), kubelet.clientId), 70021);
   });
 
   await t.test('tampered assertion: AADSTS700027; garbage: AADSTS50027; unknown client: AADSTS700016', async () => {
-    const tok = saToken(lab).split('.');
+    const tok = (await saToken(lab)).split('.');
     const payload = JSON.parse(Buffer.from(tok[1], 'base64url'));
     payload.sub = 'system:serviceaccount:flux-system:other';
     const forged = [tok[0], Buffer.from(JSON.stringify(payload)).toString('base64url'), tok[2]].join('.');
     assertAad(await federated(lab, forged), 700027);
     assertAad(await federated(lab, 'not-a-jwt'), 50027);
-    assertAad(await federated(lab, saToken(lab), crypto.randomUUID()), 700016);
+    assertAad(await federated(lab, await saToken(lab), crypto.randomUUID()), 700016);
   });
 
   await t.test('expired certificate assertion: AADSTS700024', async () => {

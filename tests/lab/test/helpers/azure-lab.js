@@ -9,12 +9,13 @@ const https = require('node:https');
 const { execFileSync, spawnSync } = require('node:child_process');
 const { parseEnv } = require('../../lib/envfile');
 const sops = require('../../lib/sops');
+const YAML = require('yaml');
 
 const LAB = path.resolve(__dirname, '../..');
 
-function request(url, { method = 'GET', headers = {}, body, ca } = {}) {
+function request(url, { method = 'GET', headers = {}, body, ca, cert, key } = {}) {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, headers, ca, timeout: 30000 }, (res) => {
+    const req = https.request(url, { method, headers, ca, cert, key, timeout: 30000 }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -78,7 +79,43 @@ async function startLab(t, { scenario } = {}) {
     const line = (r.stdout || '').trim().split('\n').pop();
     try { return JSON.parse(line); } catch (e) { throw new Error('sdk check printed no JSON: ' + r.stdout + r.stderr); }
   };
+  // Several SDK checks in one child process: [{kind, action, env}] -> [result]
+  lab.sdkBatch = (checks) => {
+    const r = spawnSync(process.execPath, [path.join(__dirname, '../sdk/azure-sdk-check.js'), JSON.stringify(checks)], {
+      env: lab.childEnv(), encoding: 'utf8', timeout: 180000, cwd: LAB,
+    });
+    const line = (r.stdout || '').trim().split('\n').pop();
+    let out;
+    try { out = JSON.parse(line); } catch (e) { throw new Error('sdk check printed no JSON: ' + r.stdout + r.stderr); }
+    if (!Array.isArray(out)) throw new Error('sdk batch failed: ' + line);
+    return out;
+  };
   lab.run = (cmd, args, extra = {}) => spawnSync(cmd, args, { env: lab.childEnv(extra), encoding: 'utf8', timeout: 60000 });
+  // The API server as lab-admin (client certificate from the kubeconfig), without kubectl.
+  const kc = YAML.parse(fs.readFileSync(path.join(dir, 'kubeconfig'), 'utf8'));
+  const admin = kc.users.find((u) => u.name === 'lab-admin').user;
+  const server = kc.clusters[0].cluster.server;
+  lab.api = async (method, p, body, type = 'application/json') => {
+    const payload = body === undefined ? undefined : (typeof body === 'string' ? body : JSON.stringify(body));
+    const headers = { Accept: 'application/json' };
+    if (payload !== undefined) { headers['Content-Type'] = type; headers['Content-Length'] = Buffer.byteLength(payload); }
+    const r = await request(server + p, {
+      method, headers, body: payload, ca: lab.ca,
+      cert: Buffer.from(admin['client-certificate-data'], 'base64'), key: Buffer.from(admin['client-key-data'], 'base64'),
+    });
+    return r;
+  };
+  lab.get = async (p) => {
+    const r = await lab.api('GET', p);
+    return r.status === 200 ? r.json : null;
+  };
+  // TokenRequest for a ServiceAccount (what the kubelet projects into a pod).
+  lab.saToken = async (ns, sa, audience = 'api://AzureADTokenExchange') => {
+    const r = await lab.api('POST', '/api/v1/namespaces/' + ns + '/serviceaccounts/' + sa + '/token',
+      { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds: 3600 } });
+    if (r.status !== 201 && r.status !== 200) throw new Error('TokenRequest: ' + r.status + ' ' + r.text);
+    return r.json.status.token;
+  };
   lab.kubectl = (...a) => {
     const r = lab.run('kubectl', a);
     if (r.status !== 0) throw new Error('kubectl ' + a.join(' ') + ': ' + r.stderr);

@@ -2,6 +2,8 @@
 // Run with NODE_EXTRA_CA_CERTS=DIR/ca.crt and the lab env: exercises the official Azure SDK
 // clients against the lab and prints one JSON line with the results.
 //   node azure-sdk-check.js CREDENTIAL_KIND [ACTION]
+//   node azure-sdk-check.js '[{"kind":"secret","action":"token","env":{"NAME":"value"}}, …]'
+//     (several checks in one process; prints one JSON array)
 // CREDENTIAL_KIND: secret | certificate | workload | appservice | imds
 // ACTION: token (default) | keyvault
 const identity = require('@azure/identity');
@@ -35,8 +37,7 @@ function claims(token) {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
 }
 
-async function main() {
-  const [kind, action = 'token'] = process.argv.slice(2);
+async function check(kind, action) {
   const cred = credential(kind);
   if (action === 'token') {
     const t = await cred.getToken(process.env.LAB_SCOPE || 'https://vault.azure.net/.default');
@@ -60,7 +61,38 @@ async function main() {
   throw new Error('unknown action ' + action);
 }
 
+function failure(e) {
+  return { ok: false, name: e.name, code: e.code, statusCode: e.statusCode, message: String(e.message) };
+}
+
+// Run one check with temporary environment overrides.
+async function withEnv(env, fn) {
+  const saved = {};
+  for (const k of ['IDENTITY_ENDPOINT', 'IDENTITY_HEADER', 'AZURE_POD_IDENTITY_AUTHORITY_HOST', ...Object.keys(env || {})]) saved[k] = process.env[k];
+  Object.assign(process.env, env || {});
+  try {
+    return await fn();
+  } catch (e) {
+    return failure(e);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  if (args[0] && args[0].startsWith('[')) {
+    const out = [];
+    for (const c of JSON.parse(args[0])) out.push(await withEnv(c.env, () => check(c.kind, c.action || 'token')));
+    return out;
+  }
+  return check(args[0], args[1] || 'token');
+}
+
 main().then((r) => process.stdout.write(JSON.stringify(r) + '\n'), (e) => {
-  process.stdout.write(JSON.stringify({ ok: false, name: e.name, code: e.code, statusCode: e.statusCode, message: String(e.message) }) + '\n');
+  process.stdout.write(JSON.stringify(failure(e)) + '\n');
   process.exitCode = 1;
 });
