@@ -6,7 +6,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "azure/credential.h"
 #include "kube/client.h"
+#include "util/http.h"
 #include "wi.h"
 
 enum wi_status { WI_PASS, WI_WARN, WI_FAIL };
@@ -26,9 +28,15 @@ struct wi_check {
 	/* what later links need */
 	char issuer[1024];
 	char client_id[64], tenant_id[64];	/* as the controller uses them */
-	char *access_token;			/* from the exchange (secret) */
+	const struct cli_ctx *ctx;
+	struct http_client *http;		/* for Entra and Key Vault */
+	struct az_auth *auth;			/* the controller's identity,
+						 * once the exchange worked */
 	char token_oid[64];
 };
+
+/* Releases what the Azure links opened. */
+void wi_check_release(struct wi_check *c);
 
 /* Appends a link; detail and remedy are printf formats. */
 struct wi_link *wi_link_add(struct wi_check *c, const char *name,

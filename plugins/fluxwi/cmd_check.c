@@ -14,6 +14,7 @@
 
 #include "azure/cloud.h"
 #include "check.h"
+#include "cli/cluster.h"
 #include "cli/output.h"
 #include "kube/objects.h"
 #include "live.h"
@@ -493,7 +494,8 @@ int fluxwi_check(struct cli_ctx *ctx, void *args)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return err_set(EXIT_FAILED, "out of memory");
-	if (wi_client_open(ctx, &kc) < 0)
+	c->ctx = ctx;
+	if (cli_kube_open(ctx, &kc) < 0)
 		goto out;
 	walk(c, ctx, kc, a, &want);
 	for (size_t i = 0; i < c->n; i++) {
@@ -505,7 +507,7 @@ int fluxwi_check(struct cli_ctx *ctx, void *args)
 		goto out;
 	rc = fails ? EXIT_FAILED : 0;
 out:
-	wi_token_free(c->access_token);
+	wi_check_release(c);
 	free(c);
 	kube_client_close(kc);
 	return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "azure/jose.h"
+#include "cli/cluster.h"
 #include "cli/output.h"
 #include "kube/client.h"
 #include "util/err.h"
@@ -175,7 +176,7 @@ int fluxwi_issuer(struct cli_ctx *ctx, void *args)
 	}
 	snprintf(subject, sizeof(subject), "system:serviceaccount:%s:%s",
 		 a->flux_namespace, a->controller);
-	if (wi_client_open(ctx, &kc) < 0 ||
+	if (cli_kube_open(ctx, &kc) < 0 ||
 	    wi_find_issuer(kc, a->flux_namespace, a->controller, &issuer,
 			   &source) < 0)
 		goto out;

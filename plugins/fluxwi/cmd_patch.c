@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/cluster.h"
 #include "cli/output.h"
 #include "kube/objects.h"
 #include "live.h"
@@ -27,6 +28,7 @@ struct plan {
 	bool template_changed;		/* the label changes the template */
 	bool identity_changed;
 	bool restart;			/* restartedAt is in dep_patch */
+	bool restart_skipped;		/* needed, but --no-restart */
 	struct wi_pods pods;
 	char flux_sa[400], flux_dep[400];
 	bool reverts;
@@ -111,11 +113,15 @@ static int plan_deploy(struct kube_client *kc, struct plan *p,
 		return -1;
 	if (wi_pods_report(kc, dep, id->client_id, &p->pods) < 0)
 		return -1;
-	if (p->template_changed || a->no_restart)
+	if (p->template_changed)
 		return 0;
 	if (!p->identity_changed && p->pods.total > 0 &&
 	    p->pods.injected == p->pods.total && p->pods.stale == 0)
 		return 0;
+	if (a->no_restart) {
+		p->restart_skipped = true;
+		return 0;
+	}
 	if (cJSON_IsTrue(wi_get(dep, "spec", "paused", NULL))) {
 		err_set(EXIT_FAILED, "Deployment %s/%s is paused: cannot "
 			"restart it", a->flux_namespace, a->controller);
@@ -152,24 +158,6 @@ static void plan_flux(struct kube_client *kc, struct plan *p,
 
 	p->reverts = vs == 1 || vd == 1;
 	p->in_git = vs == 2 && vd == 2;
-}
-
-static int send(struct kube_client *kc, const struct fluxwi_args *a,
-		bool sa, const cJSON *patch, bool dry_run)
-{
-	struct kube_write_opts wo = { WI_FIELD_MANAGER, false, dry_run };
-	char *body = cJSON_PrintUnformatted(patch);
-	int rc;
-
-	if (!body)
-		return err_set(EXIT_FAILED, "out of memory");
-	rc = sa ? kube_patch_service_account(kc, a->flux_namespace,
-					     a->controller, KUBE_PATCH_MERGE,
-					     body, &wo, NULL)
-		: kube_patch_deployment(kc, a->flux_namespace, a->controller,
-					KUBE_PATCH_MERGE, body, &wo, NULL);
-	free(body);
-	return rc;
 }
 
 static void generate_cmd(char *out, size_t size, const struct fluxwi_args *a,
@@ -232,11 +220,11 @@ static void say_flux(const struct fluxwi_args *a, const struct plan *p,
 static int apply(struct kube_client *kc, const struct fluxwi_args *a,
 		 struct plan *p)
 {
-	if (p->sa_patch && send(kc, a, true, p->sa_patch, false) < 0)
+	if (p->sa_patch && wi_merge_patch(kc, a, true, p->sa_patch, false) < 0)
 		return -1;
 	wi_say("serviceaccount/%s %s\n", a->controller,
 	       p->sa_patch ? "patched" : "unchanged");
-	if (p->dep_patch && send(kc, a, false, p->dep_patch, false) < 0)
+	if (p->dep_patch && wi_merge_patch(kc, a, false, p->dep_patch, false) < 0)
 		return -1;
 	wi_say("deployment/%s %s%s\n", a->controller,
 	       p->dep_patch ? "patched" : "unchanged",
@@ -280,13 +268,13 @@ int fluxwi_patch(struct cli_ctx *ctx, void *args)
 		return cli_usage_error(ctx, "unexpected argument '%s'",
 				       ctx->argv[0]);
 	if (wi_resolve_ids(ctx, a, true, &id) < 0 ||
-	    wi_client_open(ctx, &kc) < 0 || load(kc, a, &sa, &dep) < 0 ||
+	    cli_kube_open(ctx, &kc) < 0 || load(kc, a, &sa, &dep) < 0 ||
 	    plan_sa(&p, sa, &id) < 0 || plan_deploy(kc, &p, dep, &id, a) < 0)
 		goto out;
 	plan_flux(kc, &p, sa, dep, &id);
 	if (a->dry_run) {
-		if ((p.sa_patch && send(kc, a, true, p.sa_patch, true) < 0) ||
-		    (p.dep_patch && send(kc, a, false, p.dep_patch, true) < 0) ||
+		if ((p.sa_patch && wi_merge_patch(kc, a, true, p.sa_patch, true) < 0) ||
+		    (p.dep_patch && wi_merge_patch(kc, a, false, p.dep_patch, true) < 0) ||
 		    print_result(ctx, &p, a, &id) < 0)
 			goto out;
 		fprintf(stderr, "dry run: the server accepted the patches; "
@@ -296,7 +284,13 @@ int fluxwi_patch(struct cli_ctx *ctx, void *args)
 	}
 	if (apply(kc, a, &p) < 0)
 		goto out;
-	rc = wi_rollout_confirm(kc, a, dep, id.client_id, true);
+	if (p.restart_skipped) {
+		wi_say("not restarted (--no-restart): the running pods keep "
+		       "their old identity until they are re-created\n");
+		rc = 0;
+	} else {
+		rc = wi_rollout_confirm(kc, a, dep, id.client_id, true);
+	}
 	if (rc >= 0)
 		say_flux(a, &p, &id);
 	if (rc >= 0 && ctx->g.output)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cluster.h"
 #include "cli/output.h"
 #include "kube/objects.h"
 #include "live.h"
@@ -104,27 +105,6 @@ static int plan(const cJSON *sa, const cJSON *dep, bool no_restart,
 	return 0;
 }
 
-static int send(struct kube_client *kc, const struct fluxwi_args *a,
-		bool sa, const cJSON *patch, bool dry_run)
-{
-	struct kube_write_opts wo = { WI_FIELD_MANAGER, false, dry_run };
-	char *body;
-	int rc;
-
-	if (!patch)
-		return 0;
-	body = cJSON_PrintUnformatted(patch);
-	if (!body)
-		return err_set(EXIT_FAILED, "out of memory");
-	rc = sa ? kube_patch_service_account(kc, a->flux_namespace,
-					     a->controller, KUBE_PATCH_MERGE,
-					     body, &wo, NULL)
-		: kube_patch_deployment(kc, a->flux_namespace, a->controller,
-					KUBE_PATCH_MERGE, body, &wo, NULL);
-	free(body);
-	return rc;
-}
-
 static int print_patches(const struct removal *r)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -147,19 +127,19 @@ static int run(struct kube_client *kc, const struct fluxwi_args *a,
 	       struct removal *r, const cJSON *dep)
 {
 	if (a->dry_run) {
-		if (send(kc, a, true, r->sa_patch, true) < 0 ||
-		    send(kc, a, false, r->dep_patch, true) < 0 ||
+		if (wi_merge_patch(kc, a, true, r->sa_patch, true) < 0 ||
+		    wi_merge_patch(kc, a, false, r->dep_patch, true) < 0 ||
 		    print_patches(r) < 0)
 			return -1;
 		fprintf(stderr, "dry run: the server accepted the patches; "
 			"nothing was written\n");
 		return 0;
 	}
-	if (send(kc, a, true, r->sa_patch, false) < 0)
+	if (wi_merge_patch(kc, a, true, r->sa_patch, false) < 0)
 		return -1;
 	wi_say("serviceaccount/%s %s\n", a->controller,
 	       r->sa_patch ? "unpatched" : "unchanged");
-	if (send(kc, a, false, r->dep_patch, false) < 0)
+	if (wi_merge_patch(kc, a, false, r->dep_patch, false) < 0)
 		return -1;
 	wi_say("deployment/%s %s\n", a->controller,
 	       r->dep_patch ? "unpatched (pod template changed: rolling)" :
@@ -188,7 +168,7 @@ int fluxwi_unpatch(struct cli_ctx *ctx, void *args)
 	if (ctx->argc > 0)
 		return cli_usage_error(ctx, "unexpected argument '%s'",
 				       ctx->argv[0]);
-	if (wi_client_open(ctx, &kc) < 0)
+	if (cli_kube_open(ctx, &kc) < 0)
 		goto out;
 	if (kube_get_service_account(kc, a->flux_namespace, a->controller,
 				     &sa) < 0 ||

@@ -11,11 +11,12 @@
 #include <strings.h>
 
 #include "azure/cloud.h"
+#include "cli/cluster.h"
 #include "azure/credential.h"
 #include "util/err.h"
+#include "kube/objects.h"
 #include "util/http.h"
 #include "util/log.h"
-#include "version.h"
 
 #define ARM_API_VERSION "2023-01-31"
 
@@ -86,28 +87,6 @@ void wi_say(const char *fmt, ...)
 const char *wi_output(const struct cli_ctx *ctx, const char *def)
 {
 	return ctx->g.output ? ctx->g.output : def;
-}
-
-static void user_agent(char *ua, size_t size)
-{
-	snprintf(ua, size, "kubectl-fluxwi/v%s (linux) fluxwi/%s",
-		 fwi_version(), fwi_commit());
-}
-
-int wi_client_open(const struct cli_ctx *ctx, struct kube_client **kc)
-{
-	struct kube_opts o;
-	char ua[160];
-
-	user_agent(ua, sizeof(ua));
-	memset(&o, 0, sizeof(o));
-	o.kubeconfig = ctx->g.kubeconfig;
-	o.context = ctx->g.context;
-	o.namespace = ctx->g.namespace;
-	o.request_timeout_ms = ctx->g.request_timeout_ms > 0 ?
-			       ctx->g.request_timeout_ms : 30000;
-	o.user_agent = ua;
-	return kube_client_open(kc, &o);
 }
 
 /* Copies segment number `idx` (0-based, after the leading '/') of `id`. */
@@ -227,9 +206,8 @@ int wi_arm_get(const struct cli_ctx *ctx, const char *path,
 	if (snprintf(url, sizeof(url), "%s%s?api-version=" ARM_API_VERSION,
 		     base, path) >= (int)sizeof(url))
 		return err_set(EXIT_USAGE, "%s: too long", path);
-	user_agent(ua, sizeof(ua));
-	http = http_client_new(ua, ctx->g.request_timeout_ms > 0 ?
-			       ctx->g.request_timeout_ms : 30000);
+	cli_user_agent(ctx->prog, ua, sizeof(ua));
+	http = http_client_new(ua, cli_request_timeout_ms(&ctx->g));
 	if (!http)
 		return -1;
 	auth = az_auth_new(http, ctx->g.azure_auth);
@@ -314,4 +292,25 @@ tenant:
 		snprintf(out->tenant_id, sizeof(out->tenant_id), "%s",
 			 a->tenant_id);
 	return 0;
+}
+
+int wi_merge_patch(struct kube_client *kc, const struct fluxwi_args *a,
+		   bool sa, const cJSON *patch, bool dry_run)
+{
+	struct kube_write_opts wo = { WI_FIELD_MANAGER, false, dry_run };
+	char *body;
+	int rc;
+
+	if (!patch)
+		return 0;
+	body = cJSON_PrintUnformatted(patch);
+	if (!body)
+		return err_set(EXIT_FAILED, "out of memory");
+	rc = sa ? kube_patch_service_account(kc, a->flux_namespace,
+					     a->controller, KUBE_PATCH_MERGE,
+					     body, &wo, NULL)
+		: kube_patch_deployment(kc, a->flux_namespace, a->controller,
+					KUBE_PATCH_MERGE, body, &wo, NULL);
+	free(body);
+	return rc;
 }

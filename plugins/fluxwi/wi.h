@@ -54,8 +54,10 @@ int wi_arm_get(const struct cli_ctx *ctx, const char *path,
  * commands); empty strings when the ID has another shape. */
 void wi_split_identity(const char *id, struct wi_ids *out);
 
-/* Opens the cluster connection from the global flags. */
-int wi_client_open(const struct cli_ctx *ctx, struct kube_client **kc);
+/* The merge patch `patch` (JSON) on the controller's ServiceAccount
+ * (sa) or Deployment, as field manager fluxwi; NULL patch: nothing. */
+int wi_merge_patch(struct kube_client *kc, const struct fluxwi_args *a,
+		   bool sa, const cJSON *patch, bool dry_run);
 
 /* obj.a.b... as a string (NULL when absent or not a string); the path is
  * a NULL-terminated list of member names. */

@@ -44,6 +44,14 @@ normalized() {
         process.stdout.write(JSON.stringify(o, null, 1));
     '
 }
+# Re-creates the webhook configuration saved in $TMP/mwc.json.
+restore_webhook() {
+    node -e '
+        const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+        for (const k of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"]) delete o.metadata[k];
+        process.stdout.write(JSON.stringify(o));' "$TMP/mwc.json" | kubectl create -f - >/dev/null ||
+        fail "webhook not restored"
+}
 rv() { kubectl get "$1" "$CTL" -n "$NS" -o jsonpath='{.metadata.resourceVersion}'; }
 writes() { labctl counters | node -e '
     const c = JSON.parse(require("fs").readFileSync(0, "utf8"));
@@ -151,10 +159,7 @@ kubectl get mutatingwebhookconfiguration azure-wi-webhook-mutating-webhook-confi
 kubectl delete mutatingwebhookconfiguration azure-wi-webhook-mutating-webhook-configuration >/dev/null
 check_only webhook --exchange --key "$LAB_KEY_URL"
 [[ $(remedy webhook) == *"--enable-workload-identity"* ]] || fail "webhook remedy: $(remedy webhook)"
-node -e '
-    const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    for (const k of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"]) delete o.metadata[k];
-    process.stdout.write(JSON.stringify(o));' "$TMP/mwc.json" | kubectl create -f - >/dev/null || fail "webhook not restored"
+restore_webhook
 check_all_pass
 
 step "broken link: a wrong client ID"
@@ -239,10 +244,7 @@ run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_I
 expect_rc 1
 expect_err "webhook is not installed"
 expect_err "hint:"
-node -e '
-    const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-    for (const k of ["resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"]) delete o.metadata[k];
-    process.stdout.write(JSON.stringify(o));' "$TMP/mwc.json" | kubectl create -f - >/dev/null || fail "webhook not restored"
+restore_webhook
 
 step "patches in git (generate in the lab's repo): patch says Flux reverts another live value, and Flux does"
 run kubectl-fluxwi generate --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID" --dir "$LAB_REPO_DIR"
