@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "sops/cipher.h"
 #include "util/err.h"
 
@@ -35,9 +37,10 @@ int sops_mac_check(const struct sops_metadata *md,
 	char aad[32], type[16];
 	int rc;
 
+	/* The digests are not shown: they hash the plaintext values, and a
+	 * short secret could be guessed from one. */
 	if (!md->mac || !md->mac[0])
-		return err_set(EXIT_MAC, "MAC mismatch. File has no MAC, "
-			       "computed %s", mac_hex);
+		return err_set(EXIT_MAC, "MAC mismatch. File has no MAC");
 	if (!md->lastmodified || sops_rfc3339_normalize(md->lastmodified,
 							aad) < 0)
 		return err_set(EXIT_MAC, "Cannot decrypt MAC: lastmodified "
@@ -51,9 +54,10 @@ int sops_mac_check(const struct sops_metadata *md,
 			       "lastmodified was changed, or the file was "
 			       "tampered with");
 	}
-	rc = (pt.len == strlen(mac_hex) && !memcmp(pt.data, mac_hex, pt.len)) ?
-	     0 : err_set(EXIT_MAC, "MAC mismatch. File has %.*s, computed %s",
-			 (int)pt.len, pt.data, mac_hex);
+	rc = (pt.len == strlen(mac_hex) &&
+	      CRYPTO_memcmp(pt.data, mac_hex, pt.len) == 0) ? 0 :
+	     err_set(EXIT_MAC, "MAC mismatch: the values of the file do not "
+		     "match its MAC (a value was changed, swapped or removed)");
 	buf_free(&pt);
 	if (rc < 0)
 		err_hint("the file was changed after it was encrypted; use "
