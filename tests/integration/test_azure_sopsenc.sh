@@ -142,7 +142,9 @@ creation_rules:
 YAML
 secret e1 x >evil/e1.yaml
 counters_reset
-(cd evil && run "$S" encrypt e1.yaml)
+cd evil || fail "no evil dir"
+run "$S" encrypt e1.yaml
+cd .. || fail "cd .."
 expect_rc 2
 expect_err "refusing to send an Azure token"
 run "$S" encrypt --azure-kv "https://$LAB_VAULT_NAME.vault.azure.net.example.test/keys/k" s1.yaml
@@ -168,7 +170,8 @@ verb fault clear
 expect_err "503"
 ((t1 - t0 <= 6)) || fail "took $((t1 - t0)) s for --request-timeout 4s"
 cmp -s t.yaml s1.orig || fail "t.yaml changed after a failed encrypt"
-"$S" encrypt --azure-kv "$LAB_KEY_URL" s1.orig >t.enc.yaml || fail "encrypt for decrypt faults"
+cp s1.orig tt.yaml
+"$S" encrypt --azure-kv "$LAB_KEY_URL" tt.yaml >t.enc.yaml || fail "encrypt for decrypt faults"
 cp t.enc.yaml t.enc.orig
 verb fault 5xx 1000 op=decrypt status=500
 run "$S" decrypt -i --request-timeout 3s t.enc.yaml
