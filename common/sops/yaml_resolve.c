@@ -192,12 +192,13 @@ static int resolve_number(const char *s, enum sops_type *type,
 		return buf_printf(canon, "%lld", iv) < 0 ? -1 : 0;
 	}
 	if (overflow && !yaml_float_syntax(plain))
-		return err_set(EXIT_USAGE, "integer %s is out of range", plain);
+		return err_set(EXIT_USAGE, "an integer value is out of range "
+			       "(quote it to keep it as a string)");
 	if (overflow && strspn(plain, "+-0123456789") == strlen(plain) &&
 	    strlen(plain) <= 21)
-		return err_set(EXIT_USAGE, "integer %s is out of range "
-			       "(sops cannot encrypt unsigned 64-bit values)",
-			       plain);
+		return err_set(EXIT_USAGE, "an integer value is out of range: "
+			       "sops cannot encrypt unsigned 64-bit values "
+			       "(quote it to keep it as a string)");
 	if (yaml_float_syntax(plain)) {
 		sops_format_float(strtod(plain, NULL), tmp, sizeof(tmp));
 		*type = SOPS_FLOAT;
