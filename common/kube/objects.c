@@ -12,6 +12,14 @@
 
 static const char *const flux_versions[] = { "v1", "v1beta2", NULL };
 
+static const char *str(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(o, key));
+
+	return s ? s : "";
+}
+
 /* ---- simple wrappers ------------------------------------------------------ */
 
 int kube_get_service_account(struct kube_client *kc, const char *ns,
@@ -139,6 +147,97 @@ int kube_get_gitrepository(struct kube_client *kc, const char *ns,
 			 name, NULL, out, version);
 }
 
+/* ---- access reviews ------------------------------------------------------ */
+
+static int add_attr(cJSON *o, const char *k, const char *v)
+{
+	if (v && !cJSON_AddStringToObject(o, k, v))
+		return err_set(EXIT_FAILED, "out of memory");
+	return 0;
+}
+
+/* "serviceaccounts/token" -> resource + subresource */
+static int add_resource(cJSON *ra, const char *resource)
+{
+	const char *slash = strchr(resource, '/');
+	char res[256];
+
+	if (!slash)
+		return add_attr(ra, "resource", resource);
+	snprintf(res, sizeof(res), "%.*s", (int)(slash - resource), resource);
+	return add_attr(ra, "resource", res) ||
+	       add_attr(ra, "subresource", slash + 1) ? -1 : 0;
+}
+
+int kube_can_i(struct kube_client *kc, const char *ns, const char *verb,
+	       const char *group, const char *resource, const char *name,
+	       bool *allowed, char **reason)
+{
+	struct kube_ref r = { "authorization.k8s.io", "v1",
+			      "selfsubjectaccessreviews", NULL, NULL, NULL };
+	cJSON *req = cJSON_CreateObject(), *spec, *ra, *res = NULL, *st;
+	const char *why;
+	int rc = -1;
+
+	*allowed = false;
+	if (reason)
+		*reason = NULL;
+	if (!req || add_attr(req, "apiVersion", "authorization.k8s.io/v1") ||
+	    add_attr(req, "kind", "SelfSubjectAccessReview") ||
+	    !(spec = cJSON_AddObjectToObject(req, "spec")) ||
+	    !(ra = cJSON_AddObjectToObject(spec, "resourceAttributes")) ||
+	    add_attr(ra, "namespace", ns) || add_attr(ra, "verb", verb) ||
+	    add_attr(ra, "group", group ? group : "") ||
+	    add_resource(ra, resource) || add_attr(ra, "name", name))
+		goto out;
+	if (kube_create(kc, &r, req, NULL, &res) < 0)
+		goto out;
+	st = cJSON_GetObjectItemCaseSensitive(res, "status");
+	*allowed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st,
+								  "allowed"));
+	why = str(st, "reason");
+	if (reason && !(*reason = strdup(why))) {
+		err_set(EXIT_FAILED, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	return rc;
+}
+
+int kube_whoami(struct kube_client *kc, char **user)
+{
+	struct kube_ref r = { "authentication.k8s.io", "v1",
+			      "selfsubjectreviews", NULL, NULL, NULL };
+	cJSON *req = cJSON_CreateObject(), *res = NULL;
+	const char *name;
+	int rc = -1;
+
+	*user = NULL;
+	if (!req || add_attr(req, "apiVersion", "authentication.k8s.io/v1") ||
+	    add_attr(req, "kind", "SelfSubjectReview"))
+		goto out;
+	if (kube_create(kc, &r, req, NULL, &res) < 0)
+		goto out;
+	name = str(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+		res, "status"), "userInfo"), "username");
+	if (!*name) {
+		err_set(EXIT_FAILED, "the SelfSubjectReview names no user");
+		goto out;
+	}
+	if (!(*user = strdup(name))) {
+		err_set(EXIT_FAILED, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	return rc;
+}
+
 /* ---- selectors ------------------------------------------------------------- */
 
 char *kube_selector_from_labels(const cJSON *labels)
@@ -185,14 +284,6 @@ static const cJSON *condition(const cJSON *status, const char *type)
 			return c;
 	}
 	return NULL;
-}
-
-static const char *str(const cJSON *o, const char *key)
-{
-	const char *s = cJSON_GetStringValue(
-		cJSON_GetObjectItemCaseSensitive(o, key));
-
-	return s ? s : "";
 }
 
 enum kube_rollout kube_rollout_state(const cJSON *d, char *msg, size_t size)

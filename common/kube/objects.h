@@ -57,6 +57,20 @@ int kube_get_gitrepository(struct kube_client *kc, const char *ns,
 			   const char *name, cJSON **out,
 			   const char **version);
 
+/*
+ * SelfSubjectAccessReview: may the current user do `verb` on `resource`
+ * (group "" for core; "serviceaccounts/token" names a subresource; `ns`
+ * NULL for cluster scope; `name` may be NULL)?
+ * *allowed gets the answer; *reason (may be NULL; caller frees) the
+ * server's reason text, "" when none.
+ */
+int kube_can_i(struct kube_client *kc, const char *ns, const char *verb,
+	       const char *group, const char *resource, const char *name,
+	       bool *allowed, char **reason);
+
+/* SelfSubjectReview: the user name the API server sees (new string). */
+int kube_whoami(struct kube_client *kc, char **user);
+
 /* "k1=v1,k2=v2" from a matchLabels map (new string; NULL with err_set()
  * when it is empty or not a map of strings). */
 char *kube_selector_from_labels(const cJSON *match_labels);

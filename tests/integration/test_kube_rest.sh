@@ -159,6 +159,18 @@ if [[ $RC != 0 ]]; then
     expect_err 'nonResourceURLs'
 fi
 
+step "SelfSubjectAccessReview agrees with the Forbidden answers"
+run P -n flux-system can-i patch apps deployments kustomize-controller
+expect_rc 0
+expect_eq "$OUT" yes "admin may patch"
+run "$PROBE" --context lab-restricted -n flux-system can-i patch apps deployments kustomize-controller
+expect_rc 0
+expect_eq "$OUT" no "restricted may patch"
+run "$PROBE" --context lab-restricted -n flux-system can-i create "" serviceaccounts/token
+expect_eq "$OUT" no "restricted may create tokens"
+run P -n flux-system can-i create "" serviceaccounts/token kustomize-controller
+expect_eq "$OUT" yes "admin may create tokens"
+
 step "NotFound: a missing object, and an API the server does not serve"
 run P get apps/v1 deployments nope
 expect_rc 1

@@ -7,6 +7,7 @@
  *
  *   config                      the resolved configuration (secrets hashed)
  *   whoami                      SelfSubjectReview: the authenticated user
+ *   can-i VERB GROUP RES [NAME] SelfSubjectAccessReview (-A: cluster scope)
  *   get GV RES NAME             one object (GV: "v1", "apps/v1", ...)
  *   list GV RES [-l SEL] [--field-selector SEL] [--limit N] [-A]
  *   patch GV RES NAME merge|strategic|json|apply BODY [--field-manager M]
@@ -162,25 +163,36 @@ static int cmd_config(struct kube_client *kc)
 
 static int cmd_whoami(struct kube_client *kc)
 {
-	struct kube_ref r = { "authentication.k8s.io", "v1",
-			      "selfsubjectreviews", NULL, NULL, NULL };
-	cJSON *req = cJSON_Parse("{\"apiVersion\":\"authentication.k8s.io/v1\","
-				 "\"kind\":\"SelfSubjectReview\"}");
-	cJSON *res = NULL, *out;
-	int rc = kube_create(kc, &r, req, NULL, &res);
+	char *user = NULL;
+	cJSON *out;
 
-	cJSON_Delete(req);
-	if (rc < 0)
+	if (kube_whoami(kc, &user) < 0)
 		return -1;
 	out = cJSON_CreateObject();
-	add_str(out, "username", cJSON_GetStringValue(
-		cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(
-			res, "status"), "userInfo"), "username")));
+	add_str(out, "username", user);
 	add_str(out, "namespace", kube_client_namespace(kc));
 	add_str(out, "server", kube_client_config(kc)->server);
 	print_json(out);
 	cJSON_Delete(out);
-	cJSON_Delete(res);
+	free(user);
+	return 0;
+}
+
+/* can-i VERB GROUP RESOURCE [NAME] in the namespace (-A: cluster) */
+static int cmd_can_i(struct kube_client *kc, struct args *a)
+{
+	bool allowed = false;
+	char *reason = NULL;
+
+	if (a->argc < 4)
+		return err_set(EXIT_USAGE, "usage: kubeprobe can-i VERB GROUP "
+			       "RESOURCE [NAME]");
+	if (kube_can_i(kc, a->all_ns ? NULL : kube_client_namespace(kc),
+		       a->argv[1], a->argv[2], a->argv[3],
+		       a->argc > 4 ? a->argv[4] : NULL, &allowed, &reason) < 0)
+		return -1;
+	printf("%s\n", allowed ? "yes" : "no");
+	free(reason);
 	return 0;
 }
 
@@ -505,6 +517,7 @@ static int dispatch(struct kube_client *kc, struct args *a)
 
 	if (strcmp(c, "config") == 0) return cmd_config(kc);
 	if (strcmp(c, "whoami") == 0) return cmd_whoami(kc);
+	if (strcmp(c, "can-i") == 0) return cmd_can_i(kc, a);
 	if (strcmp(c, "get") == 0) return cmd_get(kc, a);
 	if (strcmp(c, "twice") == 0) return cmd_twice(kc, a);
 	if (strcmp(c, "list") == 0) return cmd_list(kc, a);

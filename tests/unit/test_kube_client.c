@@ -21,6 +21,7 @@
 
 static int conflicts_left;
 static char last_path[2048];
+static char last_body[4096];
 static int expire_once;
 
 static void status(struct ts_response *r, int code, const char *reason,
@@ -82,6 +83,8 @@ static void handler(const struct ts_request *req, struct ts_response *r,
 
 	(void)arg;
 	snprintf(last_path, sizeof(last_path), "%s", p);
+	snprintf(last_body, sizeof(last_body), "%.*s", (int)req->body_len,
+		 req->body ? req->body : "");
 	if (strstr(p, "/configmaps?limit=2")) {
 		if (strstr(p, "continue=c2") && expire_once) {
 			expire_once = 0;
@@ -476,6 +479,29 @@ static void token_request(void **state)
 	free(tok);
 }
 
+static void access_review(void **state)
+{
+	struct fixture *f = *state;
+	bool allowed = true;
+	char *reason = NULL;
+
+	assert_int_equal(kube_can_i(f->kc, "flux-system", "create", "",
+				    "serviceaccounts/token",
+				    "kustomize-controller", &allowed, &reason),
+			 0);
+	assert_false(allowed);		/* the echo has no status.allowed */
+	assert_string_equal(reason, "");
+	free(reason);
+	assert_string_equal(last_path, "/prefix/apis/authorization.k8s.io/v1/"
+			    "selfsubjectaccessreviews");
+	assert_string_equal(last_body, "{\"apiVersion\":\"authorization.k8s."
+			    "io/v1\",\"kind\":\"SelfSubjectAccessReview\","
+			    "\"spec\":{\"resourceAttributes\":{\"namespace\":"
+			    "\"flux-system\",\"verb\":\"create\",\"group\":\"\","
+			    "\"resource\":\"serviceaccounts\",\"subresource\":"
+			    "\"token\",\"name\":\"kustomize-controller\"}}}");
+}
+
 static cJSON *deploy(const char *status_json, long gen)
 {
 	char text[1024];
@@ -556,6 +582,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(flux_fallback, setup, teardown),
 		cmocka_unit_test_setup_teardown(token_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(access_review, setup, teardown),
 		cmocka_unit_test(rollout_rules),
 		cmocka_unit_test(selectors),
 	};
