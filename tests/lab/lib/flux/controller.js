@@ -354,7 +354,7 @@ function decryptionOn(ks) {
 
 // What happens to encrypted objects when decryption is not configured.
 function withoutDecryption(ctx, objects) {
-  const legacy = ctx.config.flux && ctx.config.flux.legacyApplyEncrypted;
+  const legacy = ctx.state.flux.legacyApplyEncrypted;
   return objects.map((o) => {
     const encrypted = o.kind === 'Secret' && o.apiVersion === 'v1' && o.sops !== undefined;
     const disabled = ((o.metadata.annotations || {})['kustomize.toolkit.fluxcd.io/decrypt'] || '') === 'disabled';

@@ -59,6 +59,7 @@ function configure(ctx, section) {
   if (section.repo) st.repo = path.resolve(section.repo);
   if (section.repos) st.repos = Object.fromEntries(Object.entries(section.repos).map(([k, v]) => [k, path.resolve(v)]));
   if (section.interval !== undefined) schedule(ctx, Number(section.interval));
+  if (section.legacyApplyEncrypted !== undefined) st.legacyApplyEncrypted = !!section.legacyApplyEncrypted;
 }
 
 function schedule(ctx, seconds) {

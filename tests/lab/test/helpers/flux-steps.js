@@ -1,19 +1,26 @@
 'use strict';
 // Steps of the seed walkthrough done the way a user would do them in Git (files in the
-// lab's repo directory), used by the flux-*.test.js files.
+// lab's repo directory), used by the flux-*.test.js files. Reads go to the API server directly.
 const fs = require('node:fs');
+const path = require('node:path');
 const YAML = require('yaml');
 const H = require('./azure-lab');
 
 const SECRET = 'gitops/aks/apps/secret.yaml';
 const FLUX_KUSTOMIZATION = 'gitops/aks/flux-system/kustomization.yaml';
+const SEED = path.join(H.LAB, 'seed');
 
 async function encryptSeedSecret(lab) {
   const f = lab.repo(SECRET);
-  const plain = YAML.parse(fs.readFileSync(f, 'utf8'));
+  const plain = YAML.parse(fs.readFileSync(path.join(SEED, SECRET), 'utf8'));
   const enc = await H.encryptWithLabKey(lab, plain);
   fs.writeFileSync(f, YAML.stringify(enc));
   return plain;
+}
+
+// Put a seed file back as it is in tests/lab/seed.
+function restoreSeedFile(lab, rel) {
+  fs.copyFileSync(path.join(SEED, rel), lab.repo(rel));
 }
 
 function saPatch(clientId, tenantId) {
@@ -31,19 +38,15 @@ function labelPatch() {
 }
 
 // Write the workload identity patches into flux-system/kustomization.yaml.
-function setPatches(lab, { annotate = true, label = true, clientId } = {}) {
+function setPatches(lab, { annotate = true, label = true, clientId, extra = [] } = {}) {
   const f = lab.repo(FLUX_KUSTOMIZATION);
-  const k = YAML.parse(fs.readFileSync(f, 'utf8'));
+  const k = YAML.parse(fs.readFileSync(path.join(SEED, FLUX_KUSTOMIZATION), 'utf8'));
   k.patches = [];
   if (annotate) k.patches.push(saPatch(clientId || lab.env.LAB_CLIENT_ID, lab.env.LAB_TENANT_ID));
   if (label) k.patches.push(labelPatch());
+  k.patches.push(...extra);
   if (!k.patches.length) delete k.patches;
   fs.writeFileSync(f, YAML.stringify(k));
-}
-
-function controllerPods(lab) {
-  const out = JSON.parse(lab.kubectl('get', 'pods', '-n', 'flux-system', '-l', 'app=kustomize-controller', '-o', 'json'));
-  return out.items;
 }
 
 async function waitFor(fn, ms = 30000) {
@@ -56,25 +59,37 @@ async function waitFor(fn, ms = 30000) {
   }
 }
 
+const get = (lab, p) => lab.get(p);
+const kustomization = (lab, name) => get(lab, '/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/' + name);
+
+async function controllerPods(lab) {
+  const list = await get(lab, '/api/v1/namespaces/flux-system/pods?labelSelector=' + encodeURIComponent('app=kustomize-controller'));
+  return list.items;
+}
+
+async function rolledOut(lab) {
+  const d = await get(lab, '/apis/apps/v1/namespaces/flux-system/deployments/kustomize-controller');
+  const st = d.status || {};
+  return st.observedGeneration === d.metadata.generation && st.updatedReplicas >= 1 && st.replicas === st.updatedReplicas;
+}
+
 // Reconcile flux-system and wait until a kustomize-controller pod of the new template runs.
 async function reconcileFluxSystem(lab) {
   const r = await lab.verb('reconcile', 'flux-system/flux-system');
   if (!r.ready) throw new Error('flux-system reconcile failed: ' + r.message);
-  await waitFor(() => {
-    const d = JSON.parse(lab.kubectl('get', 'deployment', 'kustomize-controller', '-n', 'flux-system', '-o', 'json'));
-    const st = d.status || {};
-    return st.observedGeneration === d.metadata.generation && st.updatedReplicas >= 1 && st.replicas === st.updatedReplicas;
-  });
+  await waitFor(() => rolledOut(lab));
   return r;
 }
 
-function readSecret(lab) {
-  const out = lab.run('kubectl', ['get', 'secret', 'sample-secret', '-n', 'sops-workload-identity', '-o', 'json', '--show-managed-fields']);
-  if (out.status !== 0) return null;
-  const s = JSON.parse(out.stdout);
+async function readSecret(lab, ns = 'sops-workload-identity', name = 'sample-secret') {
+  const s = await get(lab, '/api/v1/namespaces/' + ns + '/secrets/' + name);
+  if (!s) return null;
   const data = {};
   for (const [k, v] of Object.entries(s.data || {})) data[k] = Buffer.from(v, 'base64').toString('utf8');
   return { object: s, data };
 }
 
-module.exports = { encryptSeedSecret, setPatches, reconcileFluxSystem, controllerPods, readSecret, waitFor, SECRET, FLUX_KUSTOMIZATION };
+module.exports = {
+  encryptSeedSecret, restoreSeedFile, setPatches, reconcileFluxSystem, controllerPods, rolledOut, readSecret,
+  kustomization, waitFor, SECRET, FLUX_KUSTOMIZATION, SEED,
+};
