@@ -5,7 +5,10 @@
 #
 #   N                      1000 (BENCH_SMOKE=1: 5)
 #   BENCH_VERIFY_SEED_N    how many Secrets the seed's method reads (default
-#                          all N; each costs one kubectl process)
+#                          all N; each costs one kubectl process, ~0.4 s on
+#                          2 idle cores, so the full run takes 7 minutes or
+#                          more; a smaller sample keeps the per-Secret rows
+#                          comparable)
 source "$TOP/tests/bench/lib.sh"
 source "$TOP/tests/fixtures/sopsverify/lib.sh"
 
