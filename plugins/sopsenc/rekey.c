@@ -229,6 +229,26 @@ int rk_stage_take(struct rk_stage *s, char *real_target, char *tmp)
 	return 0;
 }
 
+/* A new file holding data, not synced yet: rk_stage_commit() syncs every
+ * staged file with one syncfs() per file system before renaming. */
+static int write_unsynced(const char *tmp, const void *data, size_t len,
+			  mode_t mode)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int e;
+
+	if (fd < 0)
+		return err_set(EXIT_WRITE, "cannot create a temporary file "
+			       "%s: %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) == 0 && fs_write_fd(fd, data, len) == 0 &&
+	    close(fd) == 0)
+		return 0;
+	e = errno;
+	close(fd);
+	unlink(tmp);
+	return err_set(EXIT_WRITE, "cannot write %s: %s", tmp, strerror(e));
+}
+
 int rk_stage_write(struct rk_stage *s, const char *target, const void *data,
 		   size_t len)
 {
@@ -237,12 +257,46 @@ int rk_stage_write(struct rk_stage *s, const char *target, const void *data,
 
 	if (rk_stage_name(s, target, &tmp, &real, &mode) < 0)
 		return -1;
-	if (fs_write_atomic(tmp, data ? data : "", len, mode) < 0) {
+	if (write_unsynced(tmp, data ? data : "", len, mode) < 0) {
 		free(tmp);
 		free(real);
 		return err_prefix("%s (nothing was changed)", target);
 	}
 	return rk_stage_take(s, real, tmp);
+}
+
+/* Every staged file reaches the disk: one syncfs() per file system. */
+static int sync_staged(const struct rk_stage *s)
+{
+	dev_t seen[16];
+	size_t i, j, nseen = 0;
+
+	for (i = 0; i < s->n; i++) {
+		struct stat st;
+		int fd = -1, rc;
+
+		if (stat(s->tmp[i], &st) < 0)
+			return err_set(EXIT_WRITE, "cannot write %s: %s",
+				       s->target[i], strerror(errno));
+		for (j = 0; j < nseen && seen[j] != st.st_dev; j++)
+			;
+		if (j < nseen)
+			continue;
+		fd = open(s->tmp[i], O_RDONLY | O_CLOEXEC);
+		rc = fd < 0 ? -1 : syncfs(fd);
+		if (rc < 0) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			return err_set(EXIT_WRITE, "cannot write %s: %s (nothing "
+				       "was changed)", s->target[i], strerror(e));
+		}
+		close(fd);
+		if (nseen < 16)
+			seen[nseen++] = st.st_dev;
+	}
+	return 0;
 }
 
 static void sync_parent(const char *path)
@@ -273,6 +327,8 @@ int rk_stage_commit(struct rk_stage *s)
 {
 	size_t i;
 
+	if (sync_staged(s) < 0)
+		return -1;
 	for (i = 0; i < s->n; i++) {
 		if (rename(s->tmp[i], s->target[i]) < 0)
 			return err_set(EXIT_WRITE, "cannot replace %s: %s (the "

@@ -4,10 +4,11 @@
  * written all or nothing.
  *
  * Writing in place is two-phase: every result first goes to a temporary
- * file beside its target (written, fsynced, mode of the target), and only
- * when all of them exist are they renamed over their targets.  When any
- * step before the renames fails, every temporary file is removed and every
- * input is left byte-identical.
+ * file beside its target (mode of the target); when all of them exist they
+ * are synced to disk (one syncfs() per file system instead of one fsync per
+ * file) and only then renamed over their targets, and each directory is
+ * fsynced.  When any step before the renames fails, every temporary file is
+ * removed and every input is left byte-identical.
  */
 #ifndef PLUGINS_SOPSENC_REKEY_H
 #define PLUGINS_SOPSENC_REKEY_H
