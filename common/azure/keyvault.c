@@ -285,14 +285,13 @@ static bool retryable_status(long s)
 	       s == 504;
 }
 
-/* Transport failures worth another attempt: not DNS, TLS trust or a
- * refused connection at a wrong address. */
-static bool retryable_transport(void)
+/* Transport failures worth another attempt: resets (and broken HTTP/2
+ * streams) and attempts that timed out; not DNS, connect or TLS trust. */
+static bool retryable_transport(const struct az_kv *kv)
 {
-	const char *m = err_msg();
+	int code = http_client_last_code(kv->http);
 
-	return !(strcasestr(m, "resolve") || strcasestr(m, "certificate") ||
-		 strcasestr(m, "SSL") || strcasestr(m, "not sent"));
+	return http_code_is_reset(code) || http_code_is_timeout(code);
 }
 
 static long backoff(int attempt, long retry_after_s)
@@ -397,7 +396,7 @@ static int kv_send(struct az_kv *kv, const struct call *c,
 		if (rc == 0 && !retryable_status(resp->status))
 			return resp->status < 300 ? 0
 						   : kv_error(kv, c, resp, token);
-		if (rc < 0 && !retryable_transport())
+		if (rc < 0 && !retryable_transport(kv))
 			return -1;
 		wait = backoff(attempt, rc == 0 ? resp->retry_after_s : -1);
 		left = left_ms(kv, until);

@@ -200,6 +200,14 @@ expect_err "still HTTP 503"
 expect_err "--request-timeout"
 (( (t1 - t0) / 1000000 <= 5000 )) || fail "took $(( (t1 - t0) / 1000000 )) ms for a 4000 ms budget"
 
+step "an unreachable vault fails at once (no retries on a refused connection)"
+t0=$(date +%s)
+FLUXWI_TRUSTED_HOSTS="$FLUXWI_TRUSTED_HOSTS,127.0.0.1:9" \
+    run "$P" --timeout 20000 get "https://127.0.0.1:9/keys/$LAB_KEY_NAME"
+expect_rc 1
+expect_err "127.0.0.1"
+(( $(date +%s) - t0 < 8 )) || fail "a refused connection was retried for $(( $(date +%s) - t0 )) s"
+
 step "Forbidden: an identity without encrypt, remote encrypt"
 IDENTITY_ENDPOINT=$LAB_IDENTITY_ENDPOINT IDENTITY_HEADER=$LAB_IDENTITY_HEADER \
     run env -u AZURE_CLIENT_ID "$P" --auth managed-identity encrypt "$LAB_KEY_URL" "$dk"
