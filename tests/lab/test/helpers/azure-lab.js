@@ -146,10 +146,15 @@ async function spToken(lab, scope = 'https://vault.azure.net/.default') {
   return r.json.access_token;
 }
 
+// The developer's token through bin/az (cached per lab and resource: each az run is a process).
 function devToken(lab, resource = 'https://vault.azure.net') {
+  lab.tokens = lab.tokens || new Map();
+  if (lab.tokens.has(resource)) return lab.tokens.get(resource);
   const r = lab.az('account', 'get-access-token', '--resource', resource, '-o', 'json');
   if (r.status !== 0) throw new Error('az: ' + r.stderr);
-  return JSON.parse(r.stdout).accessToken;
+  const tok = JSON.parse(r.stdout).accessToken;
+  lab.tokens.set(resource, tok);
+  return tok;
 }
 
 async function kv(lab, method, p, token, body) {
