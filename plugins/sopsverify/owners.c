@@ -138,6 +138,19 @@ static int explain(struct vs_secret *s, const cJSON *ks, const char *via,
 	return vs_advise(s);
 }
 
+/* One LIST of every Kustomization; a failure becomes a warning (NULL). */
+static cJSON *list_all_ks(struct kube_client *kc, struct vs_set *set)
+{
+	cJSON *items = NULL;
+
+	if (kube_list_kustomizations(kc, NULL, NULL, &items, NULL) == 0)
+		return items;
+	if (vs_set_warn(set, "cannot list Flux Kustomizations to explain the "
+			"verdicts: %s", err_msg()) == 0)
+		err_clear();
+	return NULL;
+}
+
 int vs_find_owners(struct kube_client *kc, struct vs_set *set,
 		   const cJSON *named_ks, const char *source_rev)
 {
@@ -154,20 +167,19 @@ int vs_find_owners(struct kube_client *kc, struct vs_set *set,
 			continue;
 		if (!ks && !listed) {
 			listed = true;
-			if (kube_list_kustomizations(kc, NULL, NULL, &items,
-						     NULL) < 0) {
-				rc = vs_set_warn(set, "cannot list Flux "
-						 "Kustomizations to explain "
-						 "the verdicts: %s", err_msg());
-				err_clear();
-				items = NULL;
-			}
+			items = list_all_ks(kc, set);
+			if (!items && err_code())
+				return -1;
 		}
-		if (!ks && items)
+		if (!ks && !items) {
+			rc = vs_setf(&s->next_step, "the Flux Kustomizations "
+				     "could not be read (see the warning); "
+				     "name the owner with --kustomization");
+			continue;
+		}
+		if (!ks)
 			ks = find_owner(items, s, &via);
-		if (rc == 0)
-			rc = explain(s, ks, via, named_ks ? source_rev
-							  : NULL);
+		rc = explain(s, ks, via, named_ks ? source_rev : NULL);
 	}
 	cJSON_Delete(items);
 	return rc;

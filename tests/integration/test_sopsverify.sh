@@ -327,6 +327,47 @@ sv kubectl-sopsverify --context lab-restricted .
 expect_rc 1
 expect_out "ERROR     listing Secrets in $NS: Forbidden"
 
+step "Secrets readable, Kustomizations not: MISSING still explained honestly"
+cat >"$TMP/rbac.yaml" <<EOF
+apiVersion: v1
+kind: Namespace
+metadata: {name: rbac-only}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: reader, namespace: rbac-only}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: secret-lister, namespace: rbac-only}
+rules:
+- {apiGroups: [""], resources: [secrets], verbs: [list]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: secret-lister, namespace: rbac-only}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-lister}
+subjects:
+- {kind: ServiceAccount, name: reader, namespace: rbac-only}
+EOF
+kubectl apply -f "$TMP/rbac.yaml" >/dev/null || fail "rbac objects"
+token=$(kubectl -n rbac-only create token reader) || fail "token"
+cp "$KUBECONFIG" "$TMP/reader.kubeconfig"
+KUBECONFIG=$TMP/reader.kubeconfig kubectl config set-credentials reader \
+    --token="$token" >/dev/null || fail "set-credentials"
+KUBECONFIG=$TMP/reader.kubeconfig kubectl config set-context reader \
+    --cluster="$(kubectl config view -o jsonpath='{.contexts[0].context.cluster}')" \
+    --user=reader >/dev/null || fail "set-context"
+unset token
+sed 's/namespace: sops-workload-identity/namespace: rbac-only/' \
+    "$SECRET_FILE" >"$TMP/rbac-secret.yaml"
+sv kubectl-sopsverify --kubeconfig "$TMP/reader.kubeconfig" --context reader \
+    "$TMP/rbac-secret.yaml"
+expect_rc 1
+expect_out "rbac-only   sample-secret   MISSING"
+expect_err "cannot list Flux Kustomizations to explain the verdicts"
+expect_out "next: the Flux Kustomizations could not be read (see the warning); name the owner with --kustomization"
+
 step "no planted value in any output"
 for v in "${PLANTED[@]}"; do
     grep -qF -- "$v" "$ALL" && fail "planted value $v appeared in an output"
