@@ -497,6 +497,27 @@ static const char *perm_for(const struct call *c, const struct kv_err *e)
 	return c->is_op ? op_perm[c->op] : "get";
 }
 
+/* The value after `key` in Key Vault's "Caller: appid=..;oid=..;" text,
+ * when the message names one (it is what the vault saw). */
+static void from_message(const char *msg, const char *key, char *out,
+			 size_t size)
+{
+	const char *p = strstr(msg, key);
+	size_t n;
+
+	while (p && p > msg && p[-1] != ';' && p[-1] != '\'' && p[-1] != ' ' &&
+	       p[-1] != '=')
+		p = strstr(p + 1, key);
+	if (!p)
+		return;
+	p += strlen(key);
+	n = strcspn(p, ";' ,");
+	if (n > 0 && n < size) {
+		memcpy(out, p, n);
+		out[n] = '\0';
+	}
+}
+
 static int forbidden(const struct call *c, const struct kv_err *e,
 		     const char *token, const char *netinfo)
 {
@@ -506,6 +527,8 @@ static int forbidden(const struct call *c, const struct kv_err *e,
 		    strstr(e->message, "Assignment:") != NULL;
 
 	token_identity(token, oid, appid, tid, sizeof(oid));
+	from_message(e->message, "oid=", oid, sizeof(oid));
+	from_message(e->message, "appid=", appid, sizeof(appid));
 	vault_name(c, e, vault, sizeof(vault));
 	if (strcmp(e->inner, "ForbiddenByFirewall") == 0 ||
 	    strcasestr(e->message, "Client address")) {
@@ -537,14 +560,36 @@ static int forbidden(const struct call *c, const struct kv_err *e,
 			"--assignee-object-id %s --scope VAULT_ID", oid);
 }
 
+static int explain(const struct call *c, const struct http_response *r,
+		   const char *token);
+
+int az_kv_explain(const struct az_kv_ref *ref, int op,
+		  const struct http_response *r, const char *token)
+{
+	struct call c;
+
+	memset(&c, 0, sizeof(c));
+	c.ref = ref;
+	c.is_op = op >= 0;
+	c.op = op >= 0 ? (enum az_kv_op)op : AZ_KV_ENCRYPT;
+	c.what = op >= 0 ? op_names[op] : "get key";
+	return explain(&c, r, token);
+}
+
 static int kv_error(struct az_kv *kv, const struct call *c,
 		    const struct http_response *r, const char *token)
+{
+	(void)kv;
+	return explain(c, r, token);
+}
+
+static int explain(const struct call *c, const struct http_response *r,
+		   const char *token)
 {
 	struct kv_err e;
 	char key[700], vault[128], netinfo[200] = "client address unknown";
 	const char *inner;
 
-	(void)kv;
 	parse_kv_error(r, &e);
 	inner = e.inner[0] ? e.inner : e.code;
 	az_kv_ref_string(c->ref, key, sizeof(key));

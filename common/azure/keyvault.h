@@ -143,6 +143,17 @@ struct az_kv_job {
 int az_kv_crypt_many(struct az_kv *kv, struct az_kv_job *jobs, size_t n,
 		     int parallel);
 
+struct http_response;
+
+/*
+ * Records (err_set + err_hint) what a failed Key Vault answer means for
+ * key `ref`: `op` is the enum az_kv_op or -1 for get key; `token` (may be
+ * NULL) only lends its object ID, app ID and tenant to the message.
+ * Returns -1.  Used by the client; exposed for tests.
+ */
+int az_kv_explain(const struct az_kv_ref *ref, int op,
+		  const struct http_response *r, const char *token);
+
 /* The operation's REST name ("encrypt", "unwrapkey"). */
 const char *az_kv_op_name(enum az_kv_op op);
 

@@ -14,6 +14,7 @@
 #include "azure/keyvault.h"
 #include "sops/keys.h"
 #include "util/err.h"
+#include "util/http.h"
 
 static void urls(void **state)
 {
@@ -159,6 +160,90 @@ static void key_type(void **state)
 	free(g.keys);
 }
 
+static void answer(struct http_response *r, long status, const char *body,
+		   const char *headers)
+{
+	http_response_init(r);
+	r->status = status;
+	buf_puts(&r->body, body);
+	r->headers = headers ? strdup(headers) : NULL;
+}
+
+/* Key Vault's error answers become a message with the permission, the
+ * object ID and the command that fixes it. */
+static void errors_explained(void **state)
+{
+	struct az_kv_ref ref;
+	struct http_response r;
+
+	(void)state;
+	az_kv_parse_url("https://myvault.vault.azure.net/keys/sops/0f1e", &ref);
+	answer(&r, 403, "{\"error\":{\"code\":\"Forbidden\",\"message\":\"The "
+	       "user, group or application 'appid=a-1;oid=o-1;iss=https://sts/' "
+	       "does not have keys decrypt permission on key vault 'myvault;"
+	       "location=westeurope'.\",\"innererror\":{\"code\":"
+	       "\"ForbiddenByPolicy\"}}}", NULL);
+	assert_int_equal(az_kv_explain(&ref, AZ_KV_DECRYPT, &r, NULL), -1);
+	assert_non_null(strstr(err_msg(), "'decrypt'"));
+	assert_non_null(strstr(err_msg(), "object ID o-1"));
+	assert_non_null(strstr(err_msg(), "az keyvault set-policy --name "
+				"myvault --object-id o-1 --key-permissions "
+				"decrypt"));
+	http_response_free(&r);
+
+	answer(&r, 403, "{\"error\":{\"code\":\"Forbidden\",\"message\":"
+	       "\"Caller is not authorized to perform action on resource.\\r\\n"
+	       "Caller: appid=a-2;oid=o-2;iss=https://sts/\\r\\nAction: "
+	       "'Microsoft.KeyVault/vaults/keys/encrypt/action'\\r\\nAssignment: "
+	       "(not found)\",\"innererror\":{\"code\":\"ForbiddenByRbac\"}}}",
+	       NULL);
+	az_kv_explain(&ref, AZ_KV_ENCRYPT, &r, NULL);
+	assert_non_null(strstr(err_msg(), "(RBAC)"));
+	assert_non_null(strstr(err_msg(), "'encrypt'"));
+	assert_non_null(strstr(err_msg(), "--assignee-object-id o-2"));
+	assert_null(strstr(err_msg(), "\r"));
+	http_response_free(&r);
+
+	answer(&r, 403, "{\"error\":{\"code\":\"Forbidden\",\"message\":"
+	       "\"Client address is not authorized and caller is not a trusted "
+	       "service.\\r\\nClient address: 203.0.113.7\",\"innererror\":"
+	       "{\"code\":\"ForbiddenByFirewall\"}}}",
+	       "x-ms-keyvault-network-info: conn_type=Ipv4;addr=203.0.113.7;");
+	az_kv_explain(&ref, AZ_KV_DECRYPT, &r, NULL);
+	assert_non_null(strstr(err_msg(), "addr=203.0.113.7"));
+	assert_non_null(strstr(err_remedy(), "network-rule add --name myvault"));
+	http_response_free(&r);
+
+	answer(&r, 403, "{\"error\":{\"code\":\"Forbidden\",\"message\":"
+	       "\"Operation decrypt is not permitted on this key.\",\"innererror"
+	       "\":{\"code\":\"KeyOperationForbidden\"}}}", NULL);
+	az_kv_explain(&ref, AZ_KV_DECRYPT, &r, NULL);
+	assert_non_null(strstr(err_msg(), "key_ops"));
+	assert_non_null(strstr(err_remedy(), "--ops encrypt decrypt"));
+	http_response_free(&r);
+
+	answer(&r, 404, "{\"error\":{\"code\":\"KeyNotFound\",\"message\":"
+	       "\"A key with (name/id) sops was not found\"}}", NULL);
+	az_kv_explain(&ref, -1, &r, NULL);
+	assert_non_null(strstr(err_msg(), "not found"));
+	assert_non_null(strstr(err_remedy(), "list-versions --vault-name "
+				   "myvault --name sops"));
+	http_response_free(&r);
+
+	answer(&r, 401, "{\"error\":{\"code\":\"Unauthorized\",\"message\":"
+	       "\"AKV10032: Invalid issuer.\"}}", NULL);
+	az_kv_explain(&ref, AZ_KV_DECRYPT, &r, NULL);
+	assert_non_null(strstr(err_msg(), "AKV10032"));
+	assert_non_null(strstr(err_remedy(), "tenant"));
+	http_response_free(&r);
+
+	answer(&r, 429, "{\"error\":{\"code\":\"Throttled\"}}", NULL);
+	az_kv_explain(&ref, AZ_KV_DECRYPT, &r, NULL);
+	assert_non_null(strstr(err_msg(), "still HTTP 429"));
+	assert_non_null(strstr(err_remedy(), "--request-timeout"));
+	http_response_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -166,6 +251,7 @@ int main(void)
 		cmocka_unit_test(key_bundles),
 		cmocka_unit_test(op_names),
 		cmocka_unit_test(key_type),
+		cmocka_unit_test(errors_explained),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
