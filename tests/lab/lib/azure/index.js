@@ -174,10 +174,16 @@ function rbacVerb(ctx, args) {
   throw new Error('usage: rbac on|off | assign PRINCIPAL ROLE NAME [scope=…] | remove PRINCIPAL [ROLE] | list');
 }
 
-function keyVerb(ctx, args) {
+async function keyVerb(ctx, args) {
   const st = ctx.state.azure;
   const { pos, kv } = parseArgs(args);
   const [sub, name, version] = pos;
+  // Generate new RSA keys off the main thread so the lab keeps answering meanwhile.
+  if (sub === 'create') await M.prepareKeys([Number(kv.size || version || 2048)]);
+  if (sub === 'rotate' && st.keys.get(name || st.mainKey)) {
+    const k = st.keys.get(name || st.mainKey);
+    await M.prepareKeys([k.versions[k.versions.length - 1].size]);
+  }
   if (sub === 'create') return keySummary(ctx, M.addKey(st, { name, size: kv.size || version || 2048 }));
   const key = st.keys.get(name || st.mainKey);
   if (!key) throw new Error('unknown key ' + name);
@@ -301,6 +307,8 @@ async function afterStart(ctx) {
 }
 
 async function applyScenario(doc, ctx) {
+  const keys = (doc && doc.azure && doc.azure.keys) || [];
+  await M.prepareKeys(keys.filter((k) => !ctx.state.azure.keys.has(k.name) || k.rotate).map((k) => Number(k.size || 2048)));
   return applyAzure(ctx, doc && doc.azure);
 }
 
