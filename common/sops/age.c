@@ -603,8 +603,10 @@ int sops_age_decrypt(const char *file, size_t len, struct buf *out)
 		return err_set(EXIT_NO_KEY, "failed to load age identities: no "
 			       "age identity found (SOPS_AGE_KEY, "
 			       "SOPS_AGE_KEY_FILE, ~/.config/sops/age/keys.txt)");
-	if (dearmor(file, len, &bin) < 0)
+	if (dearmor(file, len, &bin) < 0) {
+		buf_free(&bin);
 		return -1;
+	}
 	if (open_header(bin.data, bin.len, fk, &mac_at, &pay_at) == 0 &&
 	    check_mac(bin.data, mac_at, pay_at, fk) == 0)
 		rc = open_payload((const unsigned char *)bin.data + pay_at,
