@@ -49,6 +49,19 @@ $(declare -f save_state); save_state >'$state.next'"
     "$TOP/tests/lab/stop" "$LAB_DIR" >/dev/null
 }
 
+step "troubleshooting.md covers every link check reports and every verdict"
+links=$(grep -ho 'wi_link_add(c, "[a-z-]*"' "$TOP"/plugins/fluxwi/*.c | cut -d'"' -f2 | sort -u)
+[[ -n $links ]] || fail "no link names found in plugins/fluxwi"
+for l in $links; do
+    grep -q "^### $l\b" "$TOP/docs/troubleshooting.md" || fail "troubleshooting.md lacks the link $l"
+done
+for v in OK MISSING ENCRYPTED MISMATCH ERROR; do
+    grep -q "^| \`$v\` |" "$TOP/docs/troubleshooting.md" || fail "troubleshooting.md lacks the verdict $v"
+done
+for code in 2 3 51 128 203; do
+    grep -q "^| $code |" "$TOP/docs/troubleshooting.md" || fail "troubleshooting.md lacks exit $code"
+done
+
 run_doc docs/walkthrough.md
 expect_out "$SECRET_VALUE"      # the last step shows the value, as the seed's did
 run_doc README.md
