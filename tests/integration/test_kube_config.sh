@@ -384,7 +384,7 @@ tlscfg ", certificate-authority: $M/pki/sa.token" >"$M/badca.yaml"
 run "$PROBE" --kubeconfig "$M/badca.yaml" raw /version
 expect_rc 1
 # a CONNECT proxy that logs what goes through it
-python3 "$TOP/tests/tools/connect-proxy.py" "$M/proxy.log" >"$M/proxy.port" &
+node "$TOP/tests/tools/connect-proxy.js" "$M/proxy.log" >"$M/proxy.port" &
 proxy_pid=$!
 on_exit "kill $proxy_pid"
 for _ in $(seq 50); do [[ -s $M/proxy.port ]] && break; sleep 0.1; done
