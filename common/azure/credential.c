@@ -203,21 +203,28 @@ void az_auth_forget(struct az_auth *a, const char *scope)
 			cached_free(&a->cache[i]);
 }
 
+/* A token for (kind, scope) that needs no refresh; *stale (may be NULL)
+ * receives one that should be refreshed but has not expired yet. */
 static struct cached *cache_find(struct az_auth *a, int kind,
-				 const char *scope)
+				 const char *scope, struct cached **stale)
 {
 	size_t i;
 	time_t now = time(NULL);
 
+	if (stale)
+		*stale = NULL;
 	for (i = 0; i < a->ncache; i++) {
 		struct cached *c = &a->cache[i];
 
-		if (c->token && (int)c->kind == kind &&
-		    strcmp(c->scope, scope) == 0) {
-			if (now < c->expires_on - REFRESH_MARGIN_S)
-				return c;
+		if (!c->token || (int)c->kind != kind ||
+		    strcmp(c->scope, scope) != 0)
+			continue;
+		if (now < c->expires_on - REFRESH_MARGIN_S)
+			return c;
+		if (now < c->expires_on && stale)
+			*stale = c;
+		else
 			cached_free(c);
-		}
 	}
 	return NULL;
 }
@@ -227,6 +234,11 @@ static struct cached *cache_put(struct az_auth *a, int kind,
 {
 	struct cached *n, *slot = NULL;
 	size_t i;
+
+	for (i = 0; i < a->ncache; i++)	/* the token this one replaces */
+		if (a->cache[i].token && (int)a->cache[i].kind == kind &&
+		    strcmp(a->cache[i].scope, scope) == 0)
+			cached_free(&a->cache[i]);
 
 	for (i = 0; i < a->ncache && !slot; i++)
 		if (!a->cache[i].token)
@@ -968,12 +980,23 @@ int az_auth_token(struct az_auth *a, const char *scope, const char **token)
 	struct cached *c;
 	int k, rc;
 
-	if (a->chosen >= 0 && (c = cache_find(a, a->chosen, scope))) {
+	struct cached *stale = NULL;
+
+	if (a->chosen >= 0 && (c = cache_find(a, a->chosen, scope, &stale))) {
 		*token = c->token;
 		return 0;
 	}
 	if (a->chosen >= 0) {
 		rc = run_one(a, a->chosen, scope, token);
+		if (rc != 0 && stale) {
+			/* refresh failed: the old token is still good */
+			log_warn("azure: cannot refresh the token for %s (%s); "
+				 "using the current one until it expires",
+				 scope, err_msg());
+			err_clear();
+			*token = stale->token;
+			return 0;
+		}
 		return rc > 0 ? all_unavailable(a, scope) : rc;
 	}
 	for (k = 0; k < AZ_CRED_N; k++) {
