@@ -223,3 +223,18 @@ grep -q 'mac: ENC' tree/team/s1.yaml && grep -q 'mac: ENC' tree/team/sub/s2.yaml
 cmp -s tree/.git/s3.yaml orig.yaml || fail "-r entered .git"
 grep -q 'a: b' tree/team/cm.yaml || fail "-r touched a ConfigMap"
 cmp -s tree/team/done.yaml "$VEC/sops__algorithms__age.yaml" || fail "-r touched an encrypted file"
+
+step "the lab's independent decryptor (MAC checked) reads comments in every position"
+printf '# c1\napp:\n  # c2\n  x: 1\n  list:\n    # c3\n    - a\n    - b\n  # c5\n# c6\nz: 2\n---\n# doc2\nk: v\n' > cm.yaml
+run kubectl-sopsenc encrypt --age "$AGE_R" --output cm.enc.yaml cm.yaml
+expect_rc 0
+[[ $(grep -c 'type:comment' cm.enc.yaml) == 6 ]] || fail "comments not all encrypted"
+run node -e '
+const sops = require(process.argv[1]);
+const fs = require("fs");
+sops.decrypt(fs.readFileSync(process.argv[2]), { format: "yaml", ageIdentities: fs.readFileSync(process.argv[3], "utf8") })
+  .then((r) => console.log(JSON.stringify(r.plain)), (e) => { console.error(e.message); process.exit(1); });
+' "$TOP/tests/lab/lib/sops" cm.enc.yaml "$VEC/age.key"
+expect_rc 0; expect_eq "$OUT" '{"app":{"x":1,"list":["a","b"]},"z":2}'
+run kubectl-sopsenc decrypt cm.enc.yaml
+expect_rc 0; expect_eq "$OUT" "$(cat cm.yaml)"
