@@ -37,6 +37,11 @@ static const char *const KZ_NAMES[] = {
 	"kustomization.yaml", "kustomization.yml", "Kustomization", NULL
 };
 
+/* The lists of a kustomization whose entries it builds from. */
+static const char *const KZ_LISTS[] = {
+	"resources", "bases", "components", NULL
+};
+
 static const char *str_member(const cJSON *o, const char *name)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -417,17 +422,19 @@ static int walk_kustomization(struct walker *w, const char *dir,
 	own = str_member(kz, "namespace");
 	if (!ns && own && *own)
 		ns = own;
-	res = cJSON_GetObjectItemCaseSensitive(kz, "resources");
-	cJSON_ArrayForEach(r, res) {
-		char *p;
+	for (int f = 0; KZ_LISTS[f] && rc == 0; f++) {
+		res = cJSON_GetObjectItemCaseSensitive(kz, KZ_LISTS[f]);
+		cJSON_ArrayForEach(r, res) {
+			char *p;
 
-		if (!cJSON_IsString(r) || is_remote(r->valuestring))
-			continue;
-		p = join(dir, r->valuestring);
-		rc = p ? walk(w, p, ns, depth + 1, false) : -1;
-		free(p);
-		if (rc < 0)
-			break;
+			if (!cJSON_IsString(r) || is_remote(r->valuestring))
+				continue;
+			p = join(dir, r->valuestring);
+			rc = p ? walk(w, p, ns, depth + 1, false) : -1;
+			free(p);
+			if (rc < 0)
+				break;
+		}
 	}
 	cJSON_Delete(kz);
 	/* Sub-directories it does not list are no part of its build, but

@@ -43,7 +43,7 @@ static void discovery(void **state)
 
 	(void)state;
 	assert_int_equal(vs_discover(&set, paths, 1), 0);
-	assert_int_equal(set.n, 7);
+	assert_int_equal(set.n, 8);
 	/* kustomization.yaml namespace: applies, the outer one wins */
 	s = find(&set, "one");
 	assert_non_null(s);
@@ -60,6 +60,8 @@ static void discovery(void **state)
 	assert_true(has_key(s, "token", true));
 	assert_true(has_key(s, "extra", true));
 	assert_string_equal(find(&set, "three")->namespace, "team-a");
+	/* components: count like resources */
+	assert_string_equal(find(&set, "echo")->namespace, "team-a");
 	/* a sub-directory it does not list: walked on its own (another
 	 * Flux Kustomization may apply it), with its own namespace */
 	assert_string_equal(find(&set, "delta")->namespace, "own");
