@@ -16,7 +16,7 @@ test('get ns prints the Table columns', async () => {
   const out = await ok(lab, ['get', 'ns']);
   const lines = out.trim().split('\n');
   assert.match(lines[0], /^NAME\s+STATUS\s+AGE$/);
-  assert.ok(lines.some((l) => /^flux-system\s+Active\s+\d+s$/.test(l)), out);
+  assert.ok(lines.some((l) => /^flux-system\s+Active\s+\d+[smhd]/.test(l)), out);
   assert.ok(lines.some((l) => /^kube-system\s+Active/.test(l)));
 });
 

@@ -14,11 +14,11 @@ const { serviceAccountAdmission } = require('./admission');
 const { createWebhookAdmission } = require('./webhook');
 const { writeKubeconfig } = require('./kubeconfig');
 const { createPodLogs } = require('./logs');
+const { createEndpointsController } = require('./endpoints');
 const seed = require('./seed');
 const R = require('./resources');
 
 const SA = R.byKey('/serviceaccounts');
-const POD = R.byKey('/pods');
 const DEPLOY = R.byKey('apps/deployments');
 
 function webhookSettings(ctx) {
@@ -128,14 +128,12 @@ async function waitFor(check, ms) {
 async function afterStart(ctx) {
   const k8s = ctx.state.k8sInternal;
   k8s.controllers.start(ctx.ca.certPem);
+  k8s.endpoints = createEndpointsController({ api: k8s.api, store: k8s.store, log: ctx.log });
+  k8s.stopEndpoints = k8s.endpoints.start();
   const w = webhookSettings(ctx);
   await seed.seedCluster(k8s.api, { labRoot: ctx.labRoot, tenantId: ctx.ids.tenantId, webhook: w });
   await seed.applyScenarioObjects(k8s.api, (ctx.config.kubernetes || {}).objects);
-  await waitFor(() => deploymentsReady(k8s), 10000);
-  if (w.installed) {
-    const pods = k8s.api.list(POD, 'kube-system', { labelSelector: 'azure-workload-identity.io/system=true' }).items;
-    for (const o of seed.webhookEndpoints(pods)) await seed.put(k8s.api, o, 'kube-controller-manager', 'Update');
-  }
+  await waitFor(() => deploymentsReady(k8s) && k8s.endpoints.idle(), 15000);
 }
 
 function deploymentsReady(k8s) {
@@ -162,6 +160,7 @@ function registerAdmin(ctx, k8s) {
 
 async function stop(ctx) {
   ctx.state.k8sInternal?.controllers.stop();
+  ctx.state.k8sInternal?.stopEndpoints?.();
 }
 
 module.exports = { start, afterStart, applyScenario, stop };

@@ -73,18 +73,6 @@ function webhookObjects(tenantId) {
   ];
 }
 
-function webhookEndpoints(pods) {
-  const addresses = pods.map((p, i) => ({ ip: p.status?.podIP || `10.244.0.${200 + i}`, targetRef: { kind: 'Pod', name: p.metadata.name, namespace: 'kube-system', uid: p.metadata.uid } }));
-  return [
-    { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'azure-wi-webhook-webhook-service', namespace: 'kube-system' },
-      subsets: [{ addresses, ports: [{ port: 9443, protocol: 'TCP' }] }] },
-    { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice',
-      metadata: { name: 'azure-wi-webhook-webhook-service-x7k2p', namespace: 'kube-system', labels: { 'kubernetes.io/service-name': 'azure-wi-webhook-webhook-service', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
-      addressType: 'IPv4', ports: [{ port: 9443, protocol: 'TCP', name: '' }],
-      endpoints: addresses.map((a) => ({ addresses: [a.ip], conditions: { ready: true, serving: true, terminating: false }, targetRef: a.targetRef })) },
-  ];
-}
-
 // Applies obj with server-side apply (force) as `manager`, or creates/updates it
 // with operation Update when operation === 'Update'.
 async function put(api, obj, manager, operation = 'Apply') {
@@ -118,4 +106,4 @@ async function seedCluster(api, { labRoot, tenantId, webhook }) {
   if (webhook.installed) for (const o of webhookObjects(tenantId)) await put(api, o, 'helm', 'Update');
 }
 
-module.exports = { seedCluster, applyScenarioObjects, webhookEndpoints, put, RESTRICTED_USER };
+module.exports = { seedCluster, applyScenarioObjects, put, RESTRICTED_USER };
