@@ -164,14 +164,54 @@ static void take_result(struct recovery *r, struct cand *c,
 	c->next++;
 }
 
-/* One round: every open candidate tries its next key, batched by type. */
+/* Sends the requests of q (from t on) that share q[t]'s key type as one
+ * batch and hands each result to its candidate (cand[i] = index in r->c). */
+static int send_batch(struct recovery *r, struct sops_key_req *q,
+		      const size_t *cand, bool *sent, size_t nq, size_t t)
+{
+	const struct sops_keytype *kt = sops_keytype_find(q[t].entry->type);
+	struct sops_key_req *batch = calloc(nq, sizeof(*batch));
+	size_t *from = calloc(nq, sizeof(*from)), j, k = 0;
+
+	if (!batch || !from) {
+		free(batch);
+		free(from);
+		return err_set(EXIT_FAILED, "out of memory");
+	}
+	for (j = t; j < nq; j++)
+		if (!sent[j] && !strcmp(q[j].entry->type, kt->name)) {
+			batch[k] = q[j];
+			from[k++] = j;
+			sent[j] = true;
+		}
+	if (kt->unwrap(batch, k) < 0)
+		for (j = 0; j < k; j++)
+			if (batch[j].status != 0) {
+				batch[j].status = -1;
+				err_save(&batch[j].err);
+			}
+	for (j = 0; j < k; j++)
+		take_result(r, &r->c[cand[from[j]]], &batch[j]);
+	sops_key_reqs_wipe(batch, k);
+	free(batch);
+	free(from);
+	return 0;
+}
+
+/* One round: every open candidate tries its next key, batched by type.
+ * Returns 1 when requests were sent, 0 when all are done, -1 on error. */
 static int round_run(struct recovery *r)
 {
-	struct sops_key_req *q = calloc(r->nc ? r->nc : 1, sizeof(*q));
-	size_t i, nq = 0, t;
+	size_t n = r->nc ? r->nc : 1, i, nq = 0, t;
+	struct sops_key_req *q = calloc(n, sizeof(*q));
+	size_t *cand = calloc(n, sizeof(*cand));
+	bool *sent = calloc(n, sizeof(*sent));
+	int rc = 0;
 
-	if (!q)
-		return err_set(EXIT_FAILED, "out of memory");
+	if (!q || !cand || !sent) {
+		rc = err_set(EXIT_FAILED, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < r->nc; i++) {
 		struct sops_key_entry *e;
 
@@ -179,39 +219,20 @@ static int round_run(struct recovery *r)
 			continue;
 		q[nq].entry = e;
 		q[nq].status = -1;
-		q[nq++].file = i;	/* candidate index */
+		q[nq].file = r->c[i].file;
+		q[nq].group = r->c[i].group;
+		cand[nq++] = i;
 	}
-	for (t = 0; t < nq; t++) {
-		const struct sops_keytype *kt = sops_keytype_find(q[t].entry->type);
-		size_t j, k = 0;
-		struct sops_key_req *batch;
-
-		if (q[t].group == 1)
-			continue;	/* already sent */
-		batch = calloc(nq, sizeof(*batch));
-		if (!batch) {
-			free(q);
-			return err_set(EXIT_FAILED, "out of memory");
-		}
-		for (j = t; j < nq; j++)
-			if (q[j].group == 0 && !strcmp(q[j].entry->type, kt->name)) {
-				batch[k] = q[j];
-				batch[k++].group = j;
-				q[j].group = 1;
-			}
-		if (kt->unwrap(batch, k) < 0)
-			for (j = 0; j < k; j++)
-				if (batch[j].status != 0) {
-					batch[j].status = -1;
-					err_save(&batch[j].err);
-				}
-		for (j = 0; j < k; j++)
-			take_result(r, &r->c[batch[j].file], &batch[j]);
-		sops_key_reqs_wipe(batch, k);
-		free(batch);
-	}
+	for (t = 0; t < nq && rc == 0; t++)
+		if (!sent[t])
+			rc = send_batch(r, q, cand, sent, nq, t);
+	if (rc == 0)
+		rc = nq > 0 ? 1 : 0;
+out:
 	free(q);
-	return nq > 0 ? 1 : 0;
+	free(cand);
+	free(sent);
+	return rc;
 }
 
 static int combine(struct recovery *r, size_t f, unsigned char key[32])

@@ -35,7 +35,7 @@ struct sops_key_req {
 	size_t secret_len;
 	int status;			/* 0 done, -1 failed (err holds why) */
 	struct err_record err;
-	size_t file, group;		/* the engine's bookkeeping */
+	size_t file, group;		/* which file of the call, which group */
 };
 
 struct sops_keytype {
