@@ -104,6 +104,26 @@ test('v1.6 layout (default lab)', async (t) => {
     assert.match(r.stderr, /admission webhook "mutation.azure-workload-identity.io" denied the request: token expiration 100 not valid/);
   });
 
+  await t.test('webhook without endpoints: labelled pods are refused (failurePolicy Fail)', async () => {
+    const wh = ['deployment', 'azure-wi-webhook-controller-manager', '-n', 'kube-system'];
+    await ok(lab, ['scale', ...wh, '--replicas=0']);
+    await eventually(async () => {
+      const ep = await ok(lab, ['get', 'endpoints', '-n', 'kube-system', 'azure-wi-webhook-webhook-service', '-o', 'json']);
+      assert.deepEqual(ep.subsets || [], []);
+    });
+    const r = await createPod(lab, podManifest('wi-down', { labels: { 'azure.workload.identity/use': 'true' } }));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /Internal error occurred: failed calling webhook "mutation.azure-workload-identity.io": failed to call webhook: Post "https:\/\/azure-wi-webhook-webhook-service.kube-system.svc:443\/mutate-v1-pod\?timeout=10s": no endpoints available for service "azure-wi-webhook-webhook-service"/);
+    const plain = await createPod(lab, podManifest('wi-down-plain'));
+    assert.equal(plain.metadata.name, 'wi-down-plain', 'unlabelled pods do not call the webhook');
+    await ok(lab, ['scale', ...wh, '--replicas=2']);
+    await ok(lab, ['rollout', 'status', ...wh, '--timeout=30s']);
+    await eventually(async () => {
+      const pod = await createPod(lab, podManifest(`wi-up-${Date.now()}`, { labels: { 'azure.workload.identity/use': 'true' } }));
+      assert.equal(tokenVolumes(pod).length, 1);
+    });
+  });
+
   await t.test('a rollout of the labelled Deployment mutates the new pod (generateName hash)', async () => {
     await annotate(lab);
     await ok(lab, ['patch', 'deployment', '-n', 'flux-system', 'kustomize-controller', '--type', 'merge',

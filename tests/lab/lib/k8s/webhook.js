@@ -10,6 +10,7 @@ const { matchLabelSelectorObject } = require('./selectors');
 const MWC = R.byKey('admissionregistration.k8s.io/mutatingwebhookconfigurations');
 const SA = R.byKey('/serviceaccounts');
 const NS = R.byKey('/namespaces');
+const EP = R.byKey('/endpoints');
 const WEBHOOK_NAME = 'mutation.azure-workload-identity.io';
 const ANN = 'azure.workload.identity/';
 const AUDIENCE = 'api://AzureADTokenExchange';
@@ -75,11 +76,24 @@ function projectedVolume(layout, expirationSeconds) {
   };
 }
 
+// The webhook must answer: with no ready endpoint behind its Service the API
+// server fails the request (failurePolicy Fail) or skips the webhook (Ignore).
+function reachable(store, w) {
+  const svc = w.clientConfig?.service;
+  if (!svc) return true;
+  const ep = store.get(EP, svc.namespace, svc.name);
+  if ((ep?.subsets || []).some((s) => (s.addresses || []).length)) return true;
+  if (w.failurePolicy === 'Ignore') return false;
+  const url = `https://${svc.name}.${svc.namespace}.svc:${svc.port || 443}${svc.path || '/'}?timeout=${w.timeoutSeconds || 10}s`;
+  throw E.internal(`failed calling webhook "${w.name}": failed to call webhook: Post "${url}": no endpoints available for service "${svc.name}"`);
+}
+
 // settings(): { layout: 'legacy'|'v1.6', tenantId, authorityHost }
 function createWebhookAdmission(settings) {
   return function workloadIdentityWebhook(res, pod, op, { api }) {
     if (res.plural !== 'pods' || op !== 'CREATE') return;
-    if (!findWebhook(api.store, pod)) return;
+    const hook = findWebhook(api.store, pod);
+    if (!hook || !reachable(api.store, hook)) return;
     const s = settings();
     const saName = pod.spec.serviceAccountName || 'default';
     const sa = api.store.get(SA, pod.metadata.namespace, saName);
