@@ -281,6 +281,22 @@ static enum outcome unavailable(struct az_auth *a, int k, const char *fix,
 	return UNAVAILABLE;
 }
 
+/* "unavailable: A B not set" for the variables among `vars` (NULL-ended)
+ * that are unset; `extra` is appended. */
+static enum outcome missing(struct az_auth *a, int k, const char *fix,
+			    const char *const *vars, const char *extra)
+{
+	char list[200] = "";
+	size_t i;
+
+	for (i = 0; vars[i]; i++)
+		if (!env(vars[i])) {
+			strlcat(list, vars[i], sizeof(list));
+			strlcat(list, " ", sizeof(list));
+		}
+	return unavailable(a, k, fix, "%snot set%s", list, extra);
+}
+
 static char *scope_resource(const char *scope)
 {
 	char *r = strdup(scope);
@@ -422,6 +438,9 @@ static void entra_req_init(struct entra_req *r, char who[200],
 static const char FIX_ENV[] = "set AZURE_TENANT_ID, AZURE_CLIENT_ID and "
 	"AZURE_CLIENT_SECRET (a service principal's secret value)";
 
+static const char *const env_vars[] = { "AZURE_TENANT_ID",
+	"AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", NULL };
+
 static enum outcome try_env(struct az_auth *a, const char *scope,
 			    struct got *g)
 {
@@ -431,15 +450,11 @@ static enum outcome try_env(struct az_auth *a, const char *scope,
 	struct entra_req r = { 0 };
 
 	if (!t || !c || !s)
-		return unavailable(a, AZ_CRED_ENV, FIX_ENV, "%s%s%snot set%s",
-				   t ? "" : "AZURE_TENANT_ID ",
-				   c ? "" : "AZURE_CLIENT_ID ",
-				   s ? "" : "AZURE_CLIENT_SECRET ",
-				   env("AZURE_USERNAME")
-					   ? " (AZURE_USERNAME is set: "
-					     "username/password sign-in is "
-					     "not supported)"
-					   : "");
+		return missing(a, AZ_CRED_ENV, FIX_ENV, env_vars,
+			       env("AZURE_USERNAME")
+				       ? " (AZURE_USERNAME is set: username/"
+					 "password sign-in is not supported)"
+				       : "");
 	entra_req_init(&r, who, "client secret credential", t, c,
 		       "client_secret");
 	r.secret = s;
@@ -459,6 +474,9 @@ static bool env_true(const char *name)
 	return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0);
 }
 
+static const char *const cert_vars[] = { "AZURE_TENANT_ID",
+	"AZURE_CLIENT_ID", "AZURE_CLIENT_CERTIFICATE_PATH", NULL };
+
 static enum outcome try_cert(struct az_auth *a, const char *scope,
 			     struct got *g)
 {
@@ -470,10 +488,7 @@ static enum outcome try_cert(struct az_auth *a, const char *scope,
 	int rc;
 
 	if (!t || !c || !p)
-		return unavailable(a, AZ_CRED_CERT, FIX_CERT, "%s%s%snot set",
-				   t ? "" : "AZURE_TENANT_ID ",
-				   c ? "" : "AZURE_CLIENT_ID ",
-				   p ? "" : "AZURE_CLIENT_CERTIFICATE_PATH ");
+		return missing(a, AZ_CRED_CERT, FIX_CERT, cert_vars, "");
 	entra_req_init(&r, who, "client certificate credential", t, c,
 		       "client_assertion");
 	if (entra_url(t, url, sizeof(url)) < 0 ||
@@ -521,6 +536,9 @@ static int read_token_file(const char *path, struct buf *out)
 	return 0;
 }
 
+static const char *const wi_vars[] = { "AZURE_FEDERATED_TOKEN_FILE",
+	"AZURE_CLIENT_ID", "AZURE_TENANT_ID", NULL };
+
 static enum outcome try_workload(struct az_auth *a, const char *scope,
 				 struct got *g)
 {
@@ -537,10 +555,7 @@ static enum outcome try_workload(struct az_auth *a, const char *scope,
 		c = a->as_client;
 	}
 	if (!a->assertion && (!t || !c || !f))
-		return unavailable(a, AZ_CRED_WORKLOAD, FIX_WI, "%s%s%snot set",
-				   f ? "" : "AZURE_FEDERATED_TOKEN_FILE ",
-				   c ? "" : "AZURE_CLIENT_ID ",
-				   t ? "" : "AZURE_TENANT_ID ");
+		return missing(a, AZ_CRED_WORKLOAD, FIX_WI, wi_vars, "");
 	entra_req_init(&r, who, "workload identity", t, c,
 		       "client_assertion");
 	buf_init_secret(&tok);
