@@ -148,38 +148,53 @@ int sops_encrypt(const char *src, size_t len,
 	return rc;
 }
 
+int sops_decrypt_with_key(struct sops_docs *docs,
+			  const struct sops_metadata *md,
+			  const unsigned char key[32], bool ignore_mac)
+{
+	char hex[SOPS_MAC_HEX_LEN + 1];
+
+	if (sops_walk_decrypt(docs, &md->rule, md->mac_only_encrypted, key,
+			      hex) < 0)
+		return -1;
+	if (!ignore_mac && sops_mac_check(md, key, hex) < 0)
+		return -1;
+	return 0;
+}
+
 static int decrypt_docs(struct sops_docs *docs, struct sops_metadata *md,
 			bool ignore_mac)
 {
 	unsigned char key[32];
-	char hex[SOPS_MAC_HEX_LEN + 1];
-	int rc = -1;
+	int rc;
 
 	if (sops_data_key_recover(md, key) < 0)
 		return -1;
-	if (sops_walk_decrypt(docs, &md->rule, md->mac_only_encrypted, key,
-			      hex) < 0)
-		goto out;
-	if (!ignore_mac && sops_mac_check(md, key, hex) < 0)
-		goto out;
-	rc = 0;
-out:
+	rc = sops_decrypt_with_key(docs, md, key, ignore_mac);
 	explicit_bzero(key, sizeof(key));
 	return rc;
+}
+
+int sops_extract_metadata(struct sops_docs *docs, enum sops_format f,
+			  struct sops_metadata *md)
+{
+	int found;
+
+	memset(md, 0, sizeof(*md));
+	found = sops_metadata_extract(docs, sops_encrypted_store(f), md);
+	if (found == 0)
+		return err_set(EXIT_FAILED, "sops metadata not found: the file "
+			       "is not encrypted with sops");
+	return found < 0 ? -1 : 0;
 }
 
 int sops_decrypt_parsed(struct sops_docs *docs, enum sops_format f,
 			bool ignore_mac)
 {
 	struct sops_metadata md;
-	int found, rc;
+	int rc;
 
-	memset(&md, 0, sizeof(md));
-	found = sops_metadata_extract(docs, sops_encrypted_store(f), &md);
-	if (found == 0)
-		return err_set(EXIT_FAILED, "sops metadata not found: the file "
-			       "is not encrypted with sops");
-	if (found < 0)
+	if (sops_extract_metadata(docs, f, &md) < 0)
 		return -1;
 	rc = decrypt_docs(docs, &md, ignore_mac);
 	sops_metadata_free(&md);

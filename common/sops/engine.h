@@ -72,6 +72,15 @@ int sops_decrypt_parsed(struct sops_docs *docs, enum sops_format f,
 int sops_encrypt_parsed(struct sops_docs *docs, enum sops_format in,
 			const struct sops_encrypt_opts *o);
 
+/* The two halves of sops_decrypt_parsed, for callers that recover the
+ * data keys of many files in one batch (sops_data_keys_recover, keys.h):
+ * take the metadata out of the documents, then decrypt with a key. */
+int sops_extract_metadata(struct sops_docs *docs, enum sops_format f,
+			  struct sops_metadata *md);
+int sops_decrypt_with_key(struct sops_docs *docs,
+			  const struct sops_metadata *md,
+			  const unsigned char key[32], bool ignore_mac);
+
 /* Tree level.  mac_hex receives 128 upper-case hex digits and a NUL. */
 int sops_walk_encrypt(struct sops_docs *docs, const struct sops_rule *rule,
 		      bool mac_only, const unsigned char key[32],

@@ -6,6 +6,7 @@
 
 #include "sops/config.h"
 #include "sops/engine.h"
+#include "sops/keys.h"
 #include "util/err.h"
 #include "util/fsutil.h"
 #include "util/log.h"
@@ -273,6 +274,113 @@ out:
 	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
 		err_prefix("%s", path);
 	sops_docs_free(&docs);
+	sops_config_free(&cfg);
+	return rc;
+}
+
+/* ---- many files: one batch of key requests ------------------------------ */
+
+struct open_file {
+	struct sops_docs docs;
+	struct sops_metadata md;
+	enum sops_format in;
+};
+
+static int open_one(const char *path, const struct sops_file_opts *o,
+		    struct open_file *f)
+{
+	if (sops_file_opts_check(o, path) < 0)
+		return -1;
+	f->in = in_format(o, path);
+	if (read_docs(path, sops_encrypted_store(f->in), &f->docs) < 0 ||
+	    sops_extract_metadata(&f->docs, f->in, &f->md) < 0) {
+		if (!is_stdin(path) && !strstr(err_msg(), path))
+			err_prefix("%s", path);
+		return -1;
+	}
+	return 0;
+}
+
+static int finish_one(const char *path, const struct sops_file_opts *o,
+		      struct open_file *f, const unsigned char *key,
+		      const struct sops_config *cfg)
+{
+	enum sops_format of = out_format(o, f->in);
+	int indent = indent_for(cfg, of), rc;
+
+	rc = sops_decrypt_with_key(&f->docs, &f->md, key, o->ignore_mac);
+	if (rc == 0)
+		rc = o->extract ? write_extract(path, o, &f->docs, of, indent) :
+		     write_docs(path, o, of, &f->docs, indent, 0600, true);
+	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
+		err_prefix("%s", path);
+	return rc;
+}
+
+static int key_failed(const char *path, const struct err_record *e)
+{
+	err_restore(e);
+	if (strstr(e->msg, "age"))
+		err_hint("give the age identity in SOPS_AGE_KEY or "
+			 "SOPS_AGE_KEY_FILE, or put it in "
+			 "~/.config/sops/age/keys.txt");
+	if (!is_stdin(path))
+		err_prefix("%s", path);
+	return -1;
+}
+
+/* Opens up to n files, recovers their data keys in one batch, then
+ * decrypts and writes them in order; stops at the first failure. */
+static int decrypt_chunk(const char *const *paths, size_t n,
+			 const struct sops_file_opts *o,
+			 const struct sops_config *cfg)
+{
+	struct open_file *f = calloc(n, sizeof(*f));
+	struct sops_metadata **md = calloc(n, sizeof(*md));
+	unsigned char (*keys)[32] = calloc(n, 32);
+	int *st = calloc(n, sizeof(*st)), rc = 0;
+	struct err_record *errs = calloc(n, sizeof(*errs));
+	size_t i, opened = 0;
+
+	if (!f || !md || !keys || !st || !errs)
+		rc = err_set(EXIT_FAILED, "out of memory");
+	for (i = 0; i < n && rc == 0; i++, opened++) {
+		rc = open_one(paths[i], o, &f[i]);
+		md[i] = &f[i].md;
+	}
+	if (rc == 0)
+		sops_data_keys_recover(md, n, keys, st, errs);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = st[i] < 0 ? key_failed(paths[i], &errs[i]) :
+		     finish_one(paths[i], o, &f[i], keys[i], cfg);
+	for (i = 0; f && i < opened; i++) {
+		sops_docs_free(&f[i].docs);
+		sops_metadata_free(&f[i].md);
+	}
+	if (keys)
+		explicit_bzero(keys, n * 32);
+	free(f);
+	free(md);
+	free(keys);
+	free(st);
+	free(errs);
+	return rc;
+}
+
+int sops_files_decrypt(const char *const *paths, size_t n,
+		       const struct sops_file_opts *o)
+{
+	struct sops_config cfg;
+	size_t i, chunk;
+	int rc;
+
+	if (sops_config_load(o->config, &cfg) < 0)
+		return -1;
+	for (i = 0, rc = 0; i < n && rc == 0; i += chunk) {
+		chunk = n - i < 64 ? n - i : 64;
+		log_at(2, "decrypting %zu file(s)", chunk);
+		rc = decrypt_chunk(paths + i, chunk, o, &cfg);
+	}
 	sops_config_free(&cfg);
 	return rc;
 }

@@ -31,6 +31,12 @@ int sops_file_opts_check(const struct sops_file_opts *o, const char *path);
 int sops_file_encrypt(const char *path, const struct sops_file_opts *o);
 int sops_file_decrypt(const char *path, const struct sops_file_opts *o);
 
+/* Decrypts many files, asking for their data keys in one batch per key
+ * type (64 files at a time), then writing each in order; stops at the
+ * first failure (files before it are written). */
+int sops_files_decrypt(const char *const *paths, size_t n,
+		       const struct sops_file_opts *o);
+
 /* sops' --extract syntax: ["key"][index]... applied to the first
  * document; a scalar is written as its text, a subtree in the output
  * format. */

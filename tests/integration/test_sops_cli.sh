@@ -238,3 +238,12 @@ sops.decrypt(fs.readFileSync(process.argv[2]), { format: "yaml", ageIdentities: 
 expect_rc 0; expect_eq "$OUT" '{"app":{"x":1,"list":["a","b"]},"z":2}'
 run kubectl-sopsenc decrypt cm.enc.yaml
 expect_rc 0; expect_eq "$OUT" "$(cat cm.yaml)"
+
+step "several files in one run (one batch of key requests)"
+run kubectl-sopsenc decrypt -v 2 enc.yaml app.enc.yaml
+expect_rc 0; expect_err "decrypting 2 file(s)"
+expect_eq "$OUT" "$(cat orig.yaml app.yaml)"
+run kubectl-sopsenc decrypt enc.yaml tam-edited-mac.yaml
+expect_rc 51; expect_err "tam-edited-mac.yaml"
+run kubectl-sopsenc decrypt --output x.yaml enc.yaml app.enc.yaml
+expect_rc 2
