@@ -244,6 +244,22 @@ test('Key Vault stand-in', async (t) => {
     await lab.verb('rbac', 'off');
   });
 
+  await t.test('vault firewall and public access: ForbiddenByFirewall, ForbiddenByConnection', async () => {
+    await lab.admin('POST', '/scenario', { azure: { vault: { networkAcls: { defaultAction: 'Deny', ipRules: ['10.1.2.3'] } } } });
+    const fw = await H.kv(lab, 'GET', keyPath(lab), sp);
+    assert.strictEqual(fw.status, 403);
+    assert.strictEqual(fw.json.error.innererror.code, 'ForbiddenByFirewall');
+    assert.match(fw.json.error.message, /^Client address is not authorized and caller is not a trusted service\.\r\nClient address: 127\.0\.0\.1\r\n/);
+    assert.match(fw.headers['x-ms-keyvault-network-info'], /addr=127\.0\.0\.1;/);
+    await lab.admin('POST', '/scenario', { azure: { vault: { networkAcls: { ipRules: ['127.0.0.1'] } } } });
+    assert.strictEqual((await H.kv(lab, 'GET', keyPath(lab), sp)).status, 200);
+    await lab.admin('POST', '/scenario', { azure: { vault: { publicNetworkAccess: 'Disabled' } } });
+    const pc = await H.kv(lab, 'GET', keyPath(lab), sp);
+    assert.strictEqual(pc.json.error.innererror.code, 'ForbiddenByConnection');
+    await lab.admin('POST', '/scenario', { azure: { vault: { publicNetworkAccess: 'Enabled', networkAcls: { defaultAction: 'Allow', ipRules: [] } } } });
+    assert.strictEqual((await H.kv(lab, 'GET', keyPath(lab), sp)).status, 200);
+  });
+
   await t.test('request counters per operation', async () => {
     await lab.resetCounters();
     await H.kv(lab, 'GET', keyPath(lab), sp);

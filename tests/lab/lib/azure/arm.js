@@ -107,8 +107,10 @@ function vaultJson(ctx) {
       sku: { family: 'A', name: 'standard' }, tenantId: st.tenantId,
       accessPolicies: [...st.policies.entries()].map(([oid, perms]) => ({ tenantId: st.tenantId, objectId: oid, permissions: { keys: [...perms], secrets: [], certificates: [] } })),
       enabledForDeployment: false, enableSoftDelete: true, softDeleteRetentionInDays: 90, enableRbacAuthorization: st.rbac,
-      vaultUri: ctx.urls.vault + '/', provisioningState: 'Succeeded', publicNetworkAccess: 'Enabled',
-      networkAcls: { bypass: 'AzureServices', defaultAction: 'Allow', ipRules: [], virtualNetworkRules: [] },
+      vaultUri: ctx.urls.vault + '/', provisioningState: 'Succeeded',
+      publicNetworkAccess: (st.network && st.network.publicNetworkAccess) || 'Enabled',
+      networkAcls: { bypass: 'AzureServices', defaultAction: (st.network && st.network.defaultAction) || 'Allow',
+        ipRules: ((st.network && st.network.ipRules) || []).map((value) => ({ value })), virtualNetworkRules: [] },
     },
   };
 }

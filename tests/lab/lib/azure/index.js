@@ -74,6 +74,8 @@ function applyAzure(ctx, section) {
   }
   if (section.cluster) Object.assign(st.cluster, section.cluster);
   if (section.vault && section.vault.authorization) st.rbac = section.vault.authorization === 'rbac';
+  if (section.vault && section.vault.networkAcls) st.network = Object.assign({}, st.network, section.vault.networkAcls);
+  if (section.vault && section.vault.publicNetworkAccess) st.network = Object.assign({}, st.network, { publicNetworkAccess: section.vault.publicNetworkAccess });
   for (const a of section.roleAssignments || []) {
     rbac.assign(st, M.resolvePrincipal(st, a.principal || a.objectId || a.identity), a.role, a.scope ? template(ctx, a.scope) : undefined);
   }

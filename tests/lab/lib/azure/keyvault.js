@@ -48,8 +48,26 @@ function authenticate(ctx, req) {
   return r.payload;
 }
 
-function authorize(ctx, claims, perm, keyName) {
+// Network rules come before permissions: public access off, or a firewall without this address.
+function checkNetwork(ctx, claims, req) {
   const st = ctx.state.azure;
+  const net = st.network || {};
+  const addr = ((req.raw && req.raw.socket.remoteAddress) || '127.0.0.1').replace(/^::ffff:/, '');
+  const caller = 'Caller: appid=' + claims.appid + ';oid=' + claims.oid + ';iss=' + claims.iss + '\r\n';
+  const vault = 'Vault: ' + st.vaultName + ';location=' + st.location + '\r\n';
+  if (net.publicNetworkAccess === 'Disabled') {
+    ctx.counters.inc('keyvault.403');
+    throw kvError(403, 'Forbidden', 'Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\n' + caller + vault, 'ForbiddenByConnection');
+  }
+  if (net.defaultAction === 'Deny' && !(net.ipRules || []).includes(addr)) {
+    ctx.counters.inc('keyvault.403');
+    throw kvError(403, 'Forbidden', 'Client address is not authorized and caller is not a trusted service.\r\nClient address: ' + addr + '\r\n' + caller + vault, 'ForbiddenByFirewall');
+  }
+}
+
+function authorize(ctx, claims, perm, keyName, req) {
+  const st = ctx.state.azure;
+  if (req) checkNetwork(ctx, claims, req);
   if (st.rbac) {
     if (rbac.allowed(st, claims.oid, perm, keyName || '')) return;
     ctx.counters.inc('keyvault.403');
@@ -138,7 +156,7 @@ function rsaDecrypt(v, alg, data) {
 function keyOperation(ctx, req, claims, name, version, opPath) {
   const st = ctx.state.azure;
   const op = OPS[opPath];
-  authorize(ctx, claims, op, name);
+  authorize(ctx, claims, op, name, req);
   const v = M.findKeyVersion(st, name, version);
   if (!v) throw keyNotFound(name, version);
   const body = req.json();
@@ -222,7 +240,7 @@ async function start(ctx) {
   r.route('GET', '^/keys$', (req) => {
     checkApiVersion(req);
     const claims = authenticate(ctx, req);
-    authorize(ctx, claims, 'list');
+    authorize(ctx, claims, 'list', '', req);
     const value = [...ctx.state.azure.keys.values()].map((k) => {
       const v = k.versions[k.versions.length - 1];
       return { kid: ctx.urls.vault + '/keys/' + k.name, attributes: { enabled: v.enabled, created: v.created, updated: v.updated } };
@@ -256,7 +274,7 @@ async function start(ctx) {
 function getKey(ctx, req, name, version) {
   checkApiVersion(req);
   const claims = authenticate(ctx, req);
-  authorize(ctx, claims, 'get', name);
+  authorize(ctx, claims, 'get', name, req);
   const v = M.findKeyVersion(ctx.state.azure, name, version);
   if (!v) throw keyNotFound(name, version);
   return keyBundle(ctx, name, v);
