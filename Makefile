@@ -20,6 +20,7 @@ PLUGINS := fluxwi sopsenc sopsverify
 PKGS    := yaml-0.1 libcurl libcjson openssl libbsd
 
 CC      ?= cc
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 GIT_COMMIT := $(shell git rev-parse --short=7 HEAD 2>/dev/null || echo unknown)
 BUILD_DATE := $(shell date -u +%Y-%m-%d)
 
@@ -90,7 +91,7 @@ deps:
 
 # ---- tests ---------------------------------------------------------------
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@$(MAKE) --no-print-directory -j$(JOBS) all $(UNIT_BIN)
 	@tests/run.sh
 
 unit: $(UNIT_BIN)
@@ -134,8 +135,9 @@ fuzz: fuzz-build
 	@echo "run one target for as long as you like, e.g.:"
 	@for f in $(FUZZ_BIN); do echo "  $$f -max_total_time=600 $(FUZZ_BUILD)/corpus/$$(basename $$f)"; done
 
-demo: deps
-	@$(MAKE) --no-print-directory all
+demo:
+	@tests/deps.sh --runtime-only
+	@$(MAKE) --no-print-directory -j$(JOBS) all
 	@tests/demo/demo.sh
 
 bench: deps

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh - install what the build, the tests and the demo need, when missing.
 # Debian packages through apt-get (as root; otherwise prints the command),
-# then the lab's npm packages from its lockfile.
+# then the lab's npm packages from its lockfile: all of them for the tests,
+# only the lab's runtime ones with --runtime-only (make demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,9 +38,20 @@ if ((${#missing[@]})); then
     fi
 fi
 
-if [[ -f tests/lab/package-lock.json ]] &&
-   { [[ ! -d tests/lab/node_modules ]] ||
-     [[ tests/lab/package-lock.json -nt tests/lab/node_modules/.package-lock.json ]]; }; then
-    echo "deps: installing the lab's npm packages (npm ci)"
-    (cd tests/lab && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+# A lab dev dependency (the official SDK the lab's tests use) tells whether
+# the full set is there.
+lab=tests/lab
+if [[ -f $lab/package-lock.json ]]; then
+    stale=false
+    [[ -f $lab/node_modules/.package-lock.json &&
+       ! $lab/package-lock.json -nt $lab/node_modules/.package-lock.json ]] || stale=true
+    if [[ ${1:-} == --runtime-only ]]; then
+        if $stale; then
+            echo "deps: installing the lab's runtime npm packages (npm ci --omit=dev)"
+            (cd $lab && npm ci --omit=dev --no-audit --no-fund --loglevel=error >/dev/null)
+        fi
+    elif $stale || [[ ! -d $lab/node_modules/@azure/identity ]]; then
+        echo "deps: installing the lab's npm packages (npm ci)"
+        (cd $lab && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    fi
 fi
