@@ -12,8 +12,18 @@ const { decryptResource, isSopsObject } = require('../sops/kube');
 const age = require('../sops/age');
 const sops = require('../sops');
 
-const KS = ['kustomize.toolkit.fluxcd.io/v1', 'Kustomization'];
-const GR = ['source.toolkit.fluxcd.io/v1', 'GitRepository'];
+// Flux API versions as the API server prefers them (v1; v1beta2 on Flux < 2.0 scenarios).
+async function fluxApis(client) {
+  const pref = async (group) => {
+    try {
+      const g = await client.request('GET', '/apis/' + group);
+      return g.preferredVersion.groupVersion;
+    } catch (e) {
+      throw new Error('Flux is not installed: the API server does not serve ' + group + ' (' + e.message + ')');
+    }
+  };
+  return { ks: [await pref('kustomize.toolkit.fluxcd.io'), 'Kustomization'], gr: [await pref('source.toolkit.fluxcd.io'), 'GitRepository'] };
+}
 const MANAGER = 'kustomize-controller';
 const WI_AUDIENCE = 'api://AzureADTokenExchange';
 const DISALLOWED = [{ prefix: 'kubectl', op: 'Apply' }, { prefix: 'kubectl', op: 'Update' },
@@ -288,7 +298,7 @@ function condition(prev, type, status, reason, message, generation) {
 }
 
 async function writeStatus(client, ks, patch) {
-  await client.patch(KS[0], KS[1], ks.metadata.namespace, ks.metadata.name, 'application/merge-patch+json',
+  await client.patch(ks.apiVersion, ks.kind, ks.metadata.namespace, ks.metadata.name, 'application/merge-patch+json',
     JSON.stringify({ status: patch }), { manager: MANAGER, subresource: 'status' });
 }
 
@@ -297,7 +307,7 @@ async function writeSourceStatus(client, gr, revision, requestedAt) {
   const st = gr.status || {};
   if (st.artifact && st.artifact.revision === revision && (!requestedAt || st.lastHandledReconcileAt === requestedAt)) return;
   const digest = 'sha256:' + crypto.createHash('sha256').update(revision).digest('hex');
-  await client.patch(GR[0], GR[1], gr.metadata.namespace, gr.metadata.name, 'application/merge-patch+json', JSON.stringify({
+  await client.patch(gr.apiVersion, gr.kind, gr.metadata.namespace, gr.metadata.name, 'application/merge-patch+json', JSON.stringify({
     status: {
       observedGeneration: gr.metadata.generation || 1,
       ...(requestedAt ? { lastHandledReconcileAt: requestedAt } : {}),
@@ -324,7 +334,7 @@ async function resolveSource(ctx, client, ks) {
   const ref = ks.spec.sourceRef || {};
   if (ref.kind && ref.kind !== 'GitRepository') throw new ReconcileError('ArtifactFailed', 'Source \'' + ref.kind + '/' + ref.name + '\' is not supported by the lab');
   const ns = ref.namespace || ks.metadata.namespace;
-  const gr = await client.getOrNull(GR[0], GR[1], ns, ref.name);
+  const gr = await client.getOrNull(...(await fluxApis(client)).gr, ns, ref.name);
   if (!gr) throw new ReconcileError('ArtifactFailed', 'Source \'GitRepository/' + ns + '/' + ref.name + '\' not found');
   if (gr.spec && gr.spec.suspend) throw new ReconcileError('ArtifactFailed', 'Source \'GitRepository/' + ns + '/' + ref.name + '\' is not ready, artifact not found');
   const dir = repoFor(ctx, gr);
@@ -415,7 +425,7 @@ async function decryptAll(objects, getOpts) {
 
 async function reconcile(ctx, ns, name) {
   const client = controllerClient(ctx);
-  const ks = await client.get(KS[0], KS[1], ns, name);
+  const ks = await client.get(...(await fluxApis(client)).ks, ns, name);
   ctx.counters.inc('flux.reconcile');
   const gen = ks.metadata.generation || 1;
   const prev = (ks.status && ks.status.conditions) || [];
@@ -468,7 +478,7 @@ async function reconcile(ctx, ns, name) {
 // source-controller's part: a GitRepository asked to reconcile gets its artifact revision.
 async function reconcileSource(ctx, ns, name) {
   const client = controllerClient(ctx);
-  const gr = await client.getOrNull(GR[0], GR[1], ns, name);
+  const gr = await client.getOrNull(...(await fluxApis(client)).gr, ns, name);
   if (!gr) return { name: ns + '/' + name, ready: false, message: 'not found' };
   const dir = repoFor(ctx, gr);
   if (!dir || !fs.existsSync(dir)) return { name: ns + '/' + name, ready: false, message: 'repository directory missing' };
@@ -478,4 +488,4 @@ async function reconcileSource(ctx, ns, name) {
   return { name: ns + '/' + name, ready: true, revision };
 }
 
-module.exports = { reconcile, reconcileSource, treeDigest, inventoryId, parseInventoryId, cleanupManagers, controllerClient, ReconcileError };
+module.exports = { reconcile, reconcileSource, fluxApis, treeDigest, inventoryId, parseInventoryId, cleanupManagers, controllerClient, ReconcileError };

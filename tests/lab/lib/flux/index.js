@@ -21,7 +21,8 @@ async function reconcileVerb(ctx, args) {
   for (const t of targets) {
     if (t === 'all') {
       const client = controller.controllerClient(ctx);
-      const list = await client.request('GET', '/apis/kustomize.toolkit.fluxcd.io/v1/kustomizations');
+      const apis = await controller.fluxApis(client);
+      const list = await client.request('GET', '/apis/' + apis.ks[0] + '/kustomizations');
       for (const ks of list.items || []) out.push(await serial(ctx, ks.metadata.namespace, ks.metadata.name));
       continue;
     }
@@ -123,7 +124,10 @@ async function afterStart(ctx) {
   // flux.bootstrap: true — start as a bootstrapped cluster: flux-system and the Kustomizations
   // it creates are reconciled once (a fresh lab leaves that to the test or the demo).
   if (ctx.config.flux && ctx.config.flux.bootstrap) {
-    const first = await reconcileVerb(ctx, ['flux-system/flux-system']);
+    const first = await reconcileVerb(ctx, ['flux-system/flux-system']).catch((e) => {
+      ctx.log('bootstrap reconcile: ' + e.message);
+      return {};
+    });
     if (first.ready) {
       const created = (first.changes || []).filter((c) => c.id.startsWith('Kustomization/') && c.id !== 'Kustomization/flux-system/flux-system');
       for (const c of created) await reconcileVerb(ctx, [c.id.slice('Kustomization/'.length)]);

@@ -43,7 +43,13 @@ function createClient({ server, token, ca, userAgent = 'kustomize-controller/v1.
     const key = apiVersion + '/' + kind;
     if (mapping.has(key)) return mapping.get(key);
     const base = apiVersion.includes('/') ? '/apis/' + apiVersion : '/api/' + apiVersion;
-    const list = await request('GET', base);
+    let list;
+    try {
+      list = await request('GET', base);
+    } catch (e) {
+      if (e.status === 404) throw new Error('no matches for kind "' + kind + '" in version "' + apiVersion + '"');
+      throw e;
+    }
     const r = (list.resources || []).find((x) => x.kind === kind && !x.name.includes('/'));
     if (!r) {
       throw new Error('no matches for kind "' + kind + '" in version "' + apiVersion + '"');
