@@ -274,6 +274,31 @@ expect_eq "$p_info" "$k_info" "v1beta1 KUBERNETES_EXEC_INFO (provideClusterInfo)
 expect_eq "$(jq -r .spec.cluster.config.audience <<<"$p_info")" lab-test "cluster extension"
 expect_eq "$(cat "$M/bin/args-beta")" "get-token --environment AzurePublicCloud --server-id 6dae42f8-4368-4678-94ff-3960e28e3630 --client-id 80faf920-1908-4b52-b5ef-a8e7bedfc67a --tenant-id 00000000-0000-0000-0000-000000000001 --login devicecode" "plugin args"
 
+step "exec plugin that returns a client certificate"
+cat >"$M/bin/cert-plug.sh" <<EOF
+#!/bin/sh
+jq -n -c --rawfile c "$M/pki/admin.crt" --rawfile k "$M/pki/admin.key" \
+  '{kind: "ExecCredential", apiVersion: "client.authentication.k8s.io/v1",
+    status: {clientCertificateData: \$c, clientKeyData: \$k}}'
+EOF
+chmod +x "$M/bin/cert-plug.sh"
+cat >"$M/certexec.yaml" <<EOF
+clusters:
+- name: lab
+  cluster: {server: "$SERVER", certificate-authority: pki/ca.crt}
+users:
+- name: plugcert
+  user:
+    exec: {apiVersion: client.authentication.k8s.io/v1, command: bin/cert-plug.sh, interactiveMode: Never}
+contexts:
+- name: pc
+  context: {cluster: lab, user: plugcert}
+current-context: pc
+EOF
+same_as_kubectl "exec client certificate" --kubeconfig "$M/certexec.yaml"
+run "$PROBE" --kubeconfig "$M/certexec.yaml" whoami
+expect_out '"username":	"lab-admin"'
+
 step "exec credential cached until it expires, then run again"
 rm -f "$M/bin/runs-v1"
 run "$PROBE" --kubeconfig "$M/dir/exec.yaml" twice v1 configmaps kube-root-ca.crt
