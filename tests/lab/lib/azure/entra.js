@@ -259,14 +259,45 @@ function notFoundClient(ctx, clientId) {
     '\'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.');
 }
 
+function checkTokenTenant(ctx, tenant) {
+  const st = ctx.state.azure;
+  if (tenant === st.tenantId || tenant === st.tenantDomain) return;
+  throw aadError(ctx, 400, 'invalid_request', 90002, 'Tenant \'' + tenant +
+    '\' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.');
+}
+
+function secretCredential(ctx, app, clientId, secret) {
+  const ok = app && (app.secrets || []).some((s) => s.length === secret.length &&
+    crypto.timingSafeEqual(Buffer.from(s), Buffer.from(secret)));
+  if (!ok) {
+    throw aadError(ctx, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app \'' + clientId + '\'.');
+  }
+  return whoForApp(app, '1');
+}
+
+// A client assertion: self-signed with a registered certificate, or federated (workload identity).
+async function assertionCredential(ctx, f, tenant, clientId, identity, app) {
+  if (f.get('client_assertion_type') !== ASSERTION_TYPE) {
+    throw aadError(ctx, 400, 'invalid_request', 50027, 'Invalid client_assertion_type.');
+  }
+  let d;
+  try {
+    d = jwt.decode(f.get('client_assertion'));
+  } catch (e) {
+    throw aadError(ctx, 400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
+  }
+  const tokenUrl = ctx.urls.entra + '/' + tenant + '/oauth2/v2.0/token';
+  const selfSigned = d.payload.iss === clientId && d.payload.sub === clientId;
+  if (app && selfSigned && (app.certificates || []).length) return certificateAssertion(ctx, app, d, tokenUrl);
+  const who = identity ? whoForIdentity(ctx.state.azure, identity) : whoForApp(app, '2');
+  return federated(ctx, identity || app, who, d);
+}
+
 async function tokenEndpoint(ctx, req, tenant) {
   const st = ctx.state.azure;
   ctx.counters.inc('entra.token');
   const f = new URLSearchParams(req.text());
-  if (tenant !== st.tenantId && tenant !== st.tenantDomain) {
-    throw aadError(ctx, 400, 'invalid_request', 90002, 'Tenant \'' + tenant +
-      '\' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.');
-  }
+  checkTokenTenant(ctx, tenant);
   const grant = f.get('grant_type');
   if (grant === 'refresh_token') return refreshGrant(ctx, f);
   if (grant !== 'client_credentials') {
@@ -279,36 +310,10 @@ async function tokenEndpoint(ctx, req, tenant) {
   const identity = M.identityByClientId(st, clientId);
   const app = st.apps.get(clientId);
   if (!identity && !app) throw notFoundClient(ctx, clientId);
-  const assertion = f.get('client_assertion');
-  const secret = f.get('client_secret');
   let who;
-  if (assertion) {
-    if (f.get('client_assertion_type') !== ASSERTION_TYPE) {
-      throw aadError(ctx, 400, 'invalid_request', 50027, 'Invalid client_assertion_type.');
-    }
-    let d;
-    try {
-      d = jwt.decode(assertion);
-    } catch (e) {
-      throw aadError(ctx, 400, 'invalid_request', 50027, 'JWT token is invalid or malformed.');
-    }
-    const tokenUrl = ctx.urls.entra + '/' + tenant + '/oauth2/v2.0/token';
-    const selfSigned = d.payload.iss === clientId && d.payload.sub === clientId;
-    if (app && selfSigned && (app.certificates || []).length) who = certificateAssertion(ctx, app, d, tokenUrl);
-    else who = await federated(ctx, identity || app, identity ? whoForIdentity(st, identity) : whoForApp(app, '2'), d);
-  } else if (secret !== null) {
-    if (!app) {
-      throw aadError(ctx, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app \'' + clientId + '\'.');
-    }
-    const ok = (app.secrets || []).some((s) => s.length === secret.length &&
-      crypto.timingSafeEqual(Buffer.from(s), Buffer.from(secret)));
-    if (!ok) {
-      throw aadError(ctx, 401, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app \'' + clientId + '\'.');
-    }
-    who = whoForApp(app, '1');
-  } else {
-    throw aadError(ctx, 401, 'invalid_client', 7000218, 'The request body must contain the following parameter: \'client_assertion\' or \'client_secret\'.');
-  }
+  if (f.get('client_assertion')) who = await assertionCredential(ctx, f, tenant, clientId, identity, app);
+  else if (f.get('client_secret') !== null) who = secretCredential(ctx, app, clientId, f.get('client_secret'));
+  else throw aadError(ctx, 401, 'invalid_client', 7000218, 'The request body must contain the following parameter: \'client_assertion\' or \'client_secret\'.');
   return tokenAnswer(issueToken(ctx, who, resource));
 }
 
