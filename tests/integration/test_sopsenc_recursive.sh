@@ -6,7 +6,8 @@
 # files planted, sops-age and the lab's decryptor read the results, rotate
 # then decrypt gives back every original value; Key Vault faults in the
 # middle of a batch, a full disk and an unwritable directory leave every
-# input byte-identical; an explicitly named encrypted file exits 203.
+# input byte-identical; an explicitly named encrypted file exits 203;
+# progress only on a terminal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/azure_lib.sh"
 . "$(dirname "$0")/sopsenc_lib.sh"
@@ -86,6 +87,7 @@ expect_rc 0
 expect_out "encrypted 150 files, skipped 850 (200 already encrypted, 650 without Secrets)"
 expect_eq "$(counter keyvault.requests)" 1 "Key Vault requests for 150 files"
 expect_eq "$(counter entra.token)" 1 "token requests"
+expect_no_err "encrypting"      # no progress line when stderr is not a terminal
 echo "-r over $N files: $(((t1 - t0) / 1000000)) ms"
 (cd orig && sha256sum $(cat ../others)) >others.sums
 (cd repo && sha256sum --quiet -c ../others.sums) || fail "a file -r should skip changed"
@@ -186,9 +188,10 @@ untouched
 run env -C "$F" "$S" -r a
 expect_rc 2; expect_err "add -i"
 
-step "without faults the same batch succeeds"
-run env -C "$F" "$S" -r -i .
+step "without faults the same batch succeeds, with progress on a terminal"
+run env -C "$F" script -qec "$(command -v "$S") -r -i ." /dev/null
 expect_rc 0
+expect_out "encrypting 6/6 ./b/s3.yaml"
 expect_out "encrypted 6 files, skipped 1 (1 already encrypted, 0 without Secrets)"
 run env -C "$F" "$S" check .
 expect_rc 0
