@@ -140,37 +140,34 @@ test('v1.6 layout (default lab)', async (t) => {
     assert.equal(tokenVolumes(pod)[0].name, `azure-workload-identity-reserved-${crypto.createHash('sha256').update(hashed).digest('hex').slice(0, 30)}`);
     assert.equal(envOf(pod.spec.containers[0]).AZURE_CLIENT_ID, CLIENT_ID);
   });
+
+  await t.test('legacy layout (webhook before v1.6), switched by labctl scenario', async () => {
+    const file = path.join(lab.dir, 'legacy.yaml');
+    fs.writeFileSync(file, 'kubernetes:\n  webhook:\n    layout: legacy\n');
+    const r = await lab.labctl(['scenario', file]);
+    assert.equal(r.code, 0, r.stderr);
+    const pod = await createPod(lab, podManifest('wi-legacy', { labels: { 'azure.workload.identity/use': 'true' } }));
+    const vols = tokenVolumes(pod);
+    assert.equal(vols[0].name, 'azure-identity-token');
+    assert.equal(vols[0].projected.sources[0].serviceAccountToken.path, 'azure-identity-token');
+    const c = pod.spec.containers[0];
+    assert.equal(envOf(c).AZURE_FEDERATED_TOKEN_FILE, '/var/run/secrets/azure/tokens/azure-identity-token');
+    assert.deepEqual(c.volumeMounts.find((m) => m.name === 'azure-identity-token'), { name: 'azure-identity-token', readOnly: true, mountPath: '/var/run/secrets/azure/tokens' });
+  });
+
+  await t.test('deleting the MutatingWebhookConfiguration stops the mutation', async () => {
+    await ok(lab, ['delete', 'mutatingwebhookconfiguration', 'azure-wi-webhook-mutating-webhook-configuration']);
+    const pod = await createPod(lab, podManifest('wi-nomwc', { labels: { 'azure.workload.identity/use': 'true' } }));
+    assert.equal(tokenVolumes(pod).length, 0);
+    assert.deepEqual(envOf(pod.spec.containers[0]), {});
+  });
 });
 
-test('legacy layout (webhook before v1.6)', async (t) => {
-  const lab = await startLab({ scenario: 'kubernetes:\n  webhook:\n    installed: true\n    layout: legacy\n' });
-  t.after(() => lab.stop());
-  await annotate(lab);
-  const pod = await createPod(lab, podManifest('wi-legacy', { labels: { 'azure.workload.identity/use': 'true' } }));
-  const vols = tokenVolumes(pod);
-  assert.equal(vols[0].name, 'azure-identity-token');
-  assert.equal(vols[0].projected.sources[0].serviceAccountToken.path, 'azure-identity-token');
-  const c = pod.spec.containers[0];
-  assert.equal(envOf(c).AZURE_FEDERATED_TOKEN_FILE, '/var/run/secrets/azure/tokens/azure-identity-token');
-  assert.deepEqual(c.volumeMounts.find((m) => m.name === 'azure-identity-token'), { name: 'azure-identity-token', readOnly: true, mountPath: '/var/run/secrets/azure/tokens' });
-});
-
-test('webhook not installed: no configuration object, no mutation', async (t) => {
-  const lab = await startLab({ scenario: 'kubernetes:\n  webhook:\n    installed: false\n' });
-  t.after(() => lab.stop());
-  const list = await ok(lab, ['get', 'mutatingwebhookconfigurations', '-o', 'json']);
-  assert.equal(list.items.length, 0);
-  const r = await lab.kubectl(['get', 'mutatingwebhookconfiguration', 'azure-wi-webhook-mutating-webhook-configuration']);
-  assert.match(r.stderr, /NotFound.*"azure-wi-webhook-mutating-webhook-configuration" not found/);
-  await annotate(lab);
-  const pod = await createPod(lab, podManifest('wi-nowebhook', { labels: { 'azure.workload.identity/use': 'true' } }));
-  assert.equal(tokenVolumes(pod).length, 0);
-  assert.deepEqual(envOf(pod.spec.containers[0]), {});
-});
-
-test('scenario objects and labctl scenario on a running lab', async (t) => {
+test('webhook not installed (scenario), scenario objects, labctl scenario', async (t) => {
   const scenario = [
     'kubernetes:',
+    '  webhook:',
+    '    installed: false',
     '  objects:',
     '  - apiVersion: v1',
     '    kind: ServiceAccount',
@@ -193,17 +190,26 @@ test('scenario objects and labctl scenario on a running lab', async (t) => {
   ].join('\n');
   const lab = await startLab({ scenario });
   t.after(() => lab.stop());
-  const pods = await eventually(async () => {
-    const list = await ok(lab, ['get', 'pods', '-n', 'flux-system', '-l', 'app=kustomize-controller,azure.workload.identity/use=true', '-o', 'json']);
-    assert.equal(list.items.length, 1);
-    return list.items;
-  });
-  assert.equal(envOf(pods[0].spec.containers[0]).AZURE_CLIENT_ID, CLIENT_ID, 'the fresh pod is mutated at start-up');
+  const list = await ok(lab, ['get', 'mutatingwebhookconfigurations', '-o', 'json']);
+  assert.equal(list.items.length, 0);
+  const r = await lab.kubectl(['get', 'mutatingwebhookconfiguration', 'azure-wi-webhook-mutating-webhook-configuration']);
+  assert.match(r.stderr, /NotFound.*"azure-wi-webhook-mutating-webhook-configuration" not found/);
+  const sa = await ok(lab, ['get', 'sa', '-n', 'flux-system', 'kustomize-controller', '-o', 'json']);
+  assert.equal(sa.metadata.annotations['azure.workload.identity/client-id'], CLIENT_ID);
   const d = await ok(lab, ['get', 'deploy', '-n', 'flux-system', 'kustomize-controller', '-o', 'json', '--show-managed-fields']);
   assert.ok(d.metadata.managedFields.some((m) => m.manager === 'kubectl-patch' && m.operation === 'Update'));
+  const pods = await eventually(async () => {
+    const items = (await ok(lab, ['get', 'pods', '-n', 'flux-system', '-l', 'app=kustomize-controller,azure.workload.identity/use=true', '-o', 'json'])).items;
+    assert.equal(items.length, 1);
+    return items;
+  });
+  assert.equal(tokenVolumes(pods[0]).length, 0, 'labelled, but no webhook: nothing injected');
+  assert.deepEqual(envOf(pods[0].spec.containers[0]), {});
+  const pod = await createPod(lab, podManifest('wi-nowebhook', { labels: { 'azure.workload.identity/use': 'true' } }));
+  assert.equal(tokenVolumes(pod).length, 0);
   const file = path.join(lab.dir, 'more.yaml');
   fs.writeFileSync(file, 'kubernetes:\n  objects:\n  - {apiVersion: v1, kind: Namespace, metadata: {name: extra}}\n');
-  const r = await lab.labctl(['scenario', file]);
-  assert.equal(r.code, 0, r.stderr);
+  const applied = await lab.labctl(['scenario', file]);
+  assert.equal(applied.code, 0, applied.stderr);
   await ok(lab, ['get', 'ns', 'extra']);
 });
