@@ -139,8 +139,12 @@ int sops_encrypt(const char *src, size_t len,
 	struct sops_docs docs;
 	int rc = -1;
 
-	if (sops_store_parse(in, src, len, &docs) < 0)
+	sops_tree_reserve_for_encryption(true);
+	rc = sops_store_parse(in, src, len, &docs);
+	sops_tree_reserve_for_encryption(false);
+	if (rc < 0)
 		return -1;
+	rc = -1;
 	if (sops_encrypt_parsed(&docs, in, o) == 0 &&
 	    sops_store_emit(sops_encrypted_store(of), &docs, o->indent, out) == 0)
 		rc = 0;

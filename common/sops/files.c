@@ -214,12 +214,13 @@ int sops_file_encrypt(const char *path, const struct sops_file_opts *o)
 		goto out;
 	log_at(2, "encrypting %s (%s)", is_stdin(path) ? "standard input" : path,
 	       sops_format_name(eo.in_fmt));
-	if (read_docs(path, eo.in_fmt, &docs) < 0 ||
-	    sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
-	    write_docs(path, o, sops_encrypted_store(eo.out_fmt), &docs,
-		       eo.indent, FS_KEEP_MODE, false) < 0)
-		goto out;
-	rc = 0;
+	sops_tree_reserve_for_encryption(true);
+	rc = read_docs(path, eo.in_fmt, &docs);
+	sops_tree_reserve_for_encryption(false);
+	if (rc == 0 && (sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
+			write_docs(path, o, sops_encrypted_store(eo.out_fmt),
+				   &docs, eo.indent, FS_KEEP_MODE, false) < 0))
+		rc = -1;
 out:
 	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
 		err_prefix("%s", path);

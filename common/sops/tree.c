@@ -12,6 +12,31 @@ static void *oom(void)
 	return NULL;
 }
 
+static _Thread_local bool reserve_enc;
+
+void sops_tree_reserve_for_encryption(bool on)
+{
+	reserve_enc = on;
+}
+
+/* Room for ENC[AES256_GCM,data:B64,iv:44,tag:24,type:comment] */
+static size_t enc_room(size_t len)
+{
+	return 4 * ((len + 2) / 3) + 128;
+}
+
+static char *dup_cap(const char *s, size_t len, size_t cap)
+{
+	char *p = malloc(cap > len ? cap : len + 1);
+
+	if (!p)
+		return oom();
+	if (len)
+		memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
 static char *dup_bytes(const char *s, size_t len)
 {
 	char *p = malloc(len + 1);
@@ -43,12 +68,13 @@ struct sops_node *sops_scalar_new(enum sops_type type, const char *text,
 	if (!n)
 		return NULL;
 	n->type = type;
-	n->text = dup_bytes(text ? text : "", text ? len : 0);
+	n->len = text ? len : 0;
+	n->text_cap = reserve_enc && n->len ? enc_room(n->len) : n->len + 1;
+	n->text = dup_cap(text ? text : "", n->len, n->text_cap);
 	if (!n->text) {
 		free(n);
 		return NULL;
 	}
-	n->len = text ? len : 0;
 	return n;
 }
 
@@ -93,10 +119,24 @@ void sops_node_free(struct sops_node *n)
 int sops_node_set_text(struct sops_node *n, const char *text, size_t len,
 		       bool secret)
 {
-	char *p = dup_bytes(text, len);
+	size_t cap = n->text_cap ? n->text_cap : n->len + 1;
+	char *p;
 
+	if (n->text && len < cap) {	/* in place: no hole left behind */
+		explicit_bzero(n->text, n->len);
+		memmove(n->text, text, len);
+		n->text[len] = '\0';
+		wipe_free(n->raw, n->raw_len, n->secret);
+		n->raw = NULL;
+		n->raw_len = 0;
+		n->len = len;
+		n->secret = secret;
+		return 0;
+	}
+	p = dup_bytes(text, len);
 	if (!p)
 		return -1;
+	n->text_cap = len + 1;
 	wipe_free(n->text, n->len, n->secret);
 	wipe_free(n->raw, n->raw_len, n->secret);
 	n->raw = NULL;
@@ -171,6 +211,7 @@ static int copy_text(struct sops_node *dst, const struct sops_node *src)
 	if (src->text && !(dst->text = dup_bytes(src->text, src->len)))
 		return -1;
 	dst->len = src->len;
+	dst->text_cap = src->len + 1;
 	if (src->raw && !(dst->raw = dup_bytes(src->raw, src->raw_len)))
 		return -1;
 	dst->raw_len = src->raw_len;

@@ -47,6 +47,7 @@ struct sops_node {
 	bool secret;		/* text is decrypted plaintext: wipe on free */
 	char *text;		/* scalar canonical text or comment text */
 	size_t len;
+	size_t text_cap;	/* bytes allocated for text (0: len + 1) */
 	char *raw;		/* source spelling of a plain scalar, or NULL */
 	size_t raw_len;
 	struct sops_item *items;	/* maps and sequences */
@@ -60,6 +61,11 @@ struct sops_node *sops_scalar_new(enum sops_type type, const char *text,
 struct sops_node *sops_comment_new(const char *text, size_t len,
 				   bool is_inline);
 void sops_node_free(struct sops_node *n);
+
+/* While on (per thread), new scalars and comments get room for their
+ * ENC[...] form, so encrypting replaces each text in place instead of
+ * leaving the plaintext's block behind as a hole (lower peak memory). */
+void sops_tree_reserve_for_encryption(bool on);
 struct sops_node *sops_node_copy(const struct sops_node *n, size_t *budget);
 
 /* Replaces the text of a scalar or comment (copy); drops raw. */
