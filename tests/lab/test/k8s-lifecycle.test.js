@@ -45,38 +45,28 @@ test('two labs run side by side and stop cleanly', async (t) => {
   assert.equal(again.code, 2, 'a second start in the same directory is refused');
   assert.match(again.stderr, /already running/);
 
+  // labctl: counters and their reset, unknown verbs.
+  await a.kubectl(['get', 'secrets', '-n', 'flux-system']);
+  await a.kubectl(['get', 'secrets', '-n', 'flux-system']);
+  const first = JSON.parse((await a.labctl(['counters', '--reset'])).stdout);
+  assert.equal(first['k8s.list.secrets'], 2);
+  const after = JSON.parse((await a.labctl(['counters'])).stdout);
+  assert.equal(after['k8s.list.secrets'], undefined);
+  const bad = await a.labctl(['no-such-verb']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unknown verb .*no-such-verb/);
+
   const hostA = new URL(a.urls.apiserver).host;
   await a.stop();
-  await b.stop();
   assert.equal(isAlive(a.pid), false);
-  assert.equal(isAlive(b.pid), false);
   assert.equal(await portOpen(hostA), false, 'API server port closed after stop');
-});
 
-test('the lab exits by itself when its directory is removed', async () => {
-  const lab = await startLab();
-  try {
-    fs.rmSync(lab.dir, { recursive: true, force: true });
-    await eventually(() => assert.equal(isAlive(lab.pid), false), { timeout: 8000 });
-  } finally {
-    await lab.stop();
-  }
+  // The safety net: a lab exits by itself when its directory is removed.
+  fs.rmSync(b.dir, { recursive: true, force: true });
+  await eventually(() => assert.equal(isAlive(b.pid), false), { timeout: 8000 });
+  await b.stop();
 });
 
 test('start fails with a clear message for a bad scenario', async () => {
   await assert.rejects(startLab({ scenario: 'bogus: [1]\n' }), /unknown section\(s\): bogus/);
-});
-
-test('labctl reads counters and resets them', async (t) => {
-  const lab = await startLab();
-  t.after(() => lab.stop());
-  await lab.kubectl(['get', 'secrets', '-n', 'flux-system']);
-  await lab.kubectl(['get', 'secrets', '-n', 'flux-system']);
-  const first = JSON.parse((await lab.labctl(['counters', '--reset'])).stdout);
-  assert.equal(first['k8s.list.secrets'], 2);
-  const after = JSON.parse((await lab.labctl(['counters'])).stdout);
-  assert.equal(after['k8s.list.secrets'], undefined);
-  const bad = await lab.labctl(['no-such-verb']);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /unknown verb .*no-such-verb/);
 });
