@@ -10,10 +10,12 @@
 
 #include <cmocka.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include "azure/jose.h"
+#include "util/err.h"
 
 static void b64url(void **state)
 {
@@ -224,6 +226,33 @@ static void cert_problems(void **state)
 	EVP_PKEY_free(other);
 }
 
+/* PKCS#12 files with AZURE_CLIENT_CERTIFICATE_PASSWORD. */
+static void pkcs12(void **state)
+{
+	char path[] = "/tmp/test_azure_p12.XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "wb");
+	EVP_PKEY *k = new_rsa();
+	X509 *x = self_signed(k);
+	PKCS12 *p12 = PKCS12_create("pw", "sp", k, x, NULL, 0, 0, 0, 0, 0);
+	struct az_cert c;
+
+	(void)state;
+	assert_non_null(p12);
+	i2d_PKCS12_fp(f, p12);
+	fclose(f);
+	assert_int_equal(az_cert_load(path, "pw", &c), 0);
+	assert_non_null(c.cert);
+	assert_int_equal(X509_cmp(c.cert, x), 0);
+	az_cert_free(&c);
+	assert_int_equal(az_cert_load(path, "wrong", &c), -1);
+	assert_non_null(strstr(err_msg(), "AZURE_CLIENT_CERTIFICATE_PASSWORD"));
+	PKCS12_free(p12);
+	unlink(path);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +261,7 @@ int main(void)
 		cmocka_unit_test(oaep_round_trip),
 		cmocka_unit_test(assertion),
 		cmocka_unit_test(cert_problems),
+		cmocka_unit_test(pkcs12),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
