@@ -423,55 +423,72 @@ async function decryptAll(objects, getOpts) {
   return out;
 }
 
+// Build the Kustomization's objects: decrypt generator sources, kustomize build, decrypt.
+async function buildObjects(ctx, client, ks, src) {
+  const getOpts = decryptionContext(ctx, client, ks);
+  if (decryptionOn(ks) && ks.spec.decryption.secretRef) await getOpts();
+  const overrides = decryptionOn(ks) ? await decryptSources(src.dir, ks.spec.path || './', getOpts) : new Map();
+  let objects;
+  try {
+    objects = kustomize.build(src.dir, ks.spec.path || './', { read: (f) => overrides.get(f) || fs.readFileSync(f) });
+  } catch (e) {
+    if (e instanceof kustomize.BuildError || e.status) throw new ReconcileError('BuildFailed', 'kustomize build failed: ' + e.message);
+    throw e;
+  }
+  objects = labelled(objects, ks);
+  return decryptionOn(ks) ? decryptAll(objects, getOpts) : withoutDecryption(ctx, objects);
+}
+
+function inventoryOf(objects) {
+  const entries = objects.map((o) => ({ id: inventoryId(o), v: o.apiVersion.includes('/') ? o.apiVersion.split('/')[1] : o.apiVersion }));
+  return entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+function statusBase(ks) {
+  const base = { observedGeneration: ks.metadata.generation || 1 };
+  const requestedAt = (ks.metadata.annotations || {})['reconcile.fluxcd.io/requestedAt'];
+  if (requestedAt) base.lastHandledReconcileAt = requestedAt;
+  return base;
+}
+
+async function recordFailure(ctx, client, ks, e, revision) {
+  const gen = ks.metadata.generation || 1;
+  const prev = (ks.status && ks.status.conditions) || [];
+  const reason = e instanceof ReconcileError ? e.reason : 'ReconciliationFailed';
+  const conds = [condition(prev, 'Ready', 'False', reason, e.message, gen)];
+  if (e instanceof ReconcileError && e.stalled) conds.push(condition(prev, 'Stalled', 'True', reason, e.message, gen));
+  else conds.push(condition(prev, 'Reconciling', 'True', 'ProgressingWithRetry', 'Detecting drift for revision ' + revision + ' with a timeout of 5m0s', gen));
+  await writeStatus(client, ks, Object.assign(statusBase(ks), { conditions: conds, lastAttemptedRevision: revision }));
+  ctx.counters.inc('flux.reconcile.failed');
+  ctx.log('reconcile ' + ks.metadata.namespace + '/' + ks.metadata.name + ' failed: ' + reason + ': ' + e.message.split('\n')[0]);
+  return { name: ks.metadata.namespace + '/' + ks.metadata.name, ready: false, reason, message: e.message, revision };
+}
+
 async function reconcile(ctx, ns, name) {
   const client = controllerClient(ctx);
   const ks = await client.get(...(await fluxApis(client)).ks, ns, name);
   ctx.counters.inc('flux.reconcile');
-  const gen = ks.metadata.generation || 1;
-  const prev = (ks.status && ks.status.conditions) || [];
-  const requestedAt = (ks.metadata.annotations || {})['reconcile.fluxcd.io/requestedAt'];
   if (ks.spec.suspend) return { name: ns + '/' + name, skipped: 'suspended' };
   let revision = (ks.status && ks.status.lastAttemptedRevision) || '';
-  const base = { observedGeneration: gen };
-  if (requestedAt) base.lastHandledReconcileAt = requestedAt;
   try {
     const src = await resolveSource(ctx, client, ks);
     revision = src.revision;
-    const getOpts = decryptionContext(ctx, client, ks);
-    if (decryptionOn(ks) && ks.spec.decryption.secretRef) await getOpts();
-    const overrides = decryptionOn(ks) ? await decryptSources(src.dir, ks.spec.path || './', getOpts) : new Map();
-    let objects;
-    try {
-      objects = kustomize.build(src.dir, ks.spec.path || './', { read: (f) => overrides.get(f) || fs.readFileSync(f) });
-    } catch (e) {
-      if (e instanceof kustomize.BuildError || e.status) throw new ReconcileError('BuildFailed', 'kustomize build failed: ' + e.message);
-      throw e;
-    }
-    objects = labelled(objects, ks);
-    objects = decryptionOn(ks) ? await decryptAll(objects, getOpts) : withoutDecryption(ctx, objects);
+    const objects = await buildObjects(ctx, client, ks, src);
     const changes = await applyAll(client, objects);
-    const entries = objects.map((o) => ({ id: inventoryId(o), v: o.apiVersion.includes('/') ? o.apiVersion.split('/')[1] : o.apiVersion }));
-    entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const pruned = ks.spec.prune ? await prune(client, ks.status && ks.status.inventory && ks.status.inventory.entries, new Set(entries.map((e) => e.id))) : [];
+    const entries = inventoryOf(objects);
+    const old = ks.status && ks.status.inventory && ks.status.inventory.entries;
+    const pruned = ks.spec.prune ? await prune(client, old, new Set(entries.map((e) => e.id))) : [];
     const msg = 'Applied revision: ' + revision;
-    await writeStatus(client, ks, Object.assign({}, base, {
-      conditions: [condition(prev, 'Ready', 'True', 'ReconciliationSucceeded', msg, gen)],
-      lastAppliedRevision: revision,
-      lastAttemptedRevision: revision,
-      lastAppliedOriginRevision: revision,
+    const prev = (ks.status && ks.status.conditions) || [];
+    await writeStatus(client, ks, Object.assign(statusBase(ks), {
+      conditions: [condition(prev, 'Ready', 'True', 'ReconciliationSucceeded', msg, ks.metadata.generation || 1)],
+      lastAppliedRevision: revision, lastAttemptedRevision: revision, lastAppliedOriginRevision: revision,
       inventory: { entries },
     }));
     ctx.counters.inc('flux.reconcile.succeeded');
     return { name: ns + '/' + name, ready: true, reason: 'ReconciliationSucceeded', message: msg, revision, changes, pruned };
   } catch (e) {
-    const reason = e instanceof ReconcileError ? e.reason : 'ReconciliationFailed';
-    const conds = [condition(prev, 'Ready', 'False', reason, e.message, gen)];
-    if (e instanceof ReconcileError && e.stalled) conds.push(condition(prev, 'Stalled', 'True', reason, e.message, gen));
-    else conds.push(condition(prev, 'Reconciling', 'True', 'ProgressingWithRetry', 'Detecting drift for revision ' + revision + ' with a timeout of 5m0s', gen));
-    await writeStatus(client, ks, Object.assign({}, base, { conditions: conds, lastAttemptedRevision: revision }));
-    ctx.counters.inc('flux.reconcile.failed');
-    ctx.log('reconcile ' + ns + '/' + name + ' failed: ' + reason + ': ' + e.message.split('\n')[0]);
-    return { name: ns + '/' + name, ready: false, reason, message: e.message, revision };
+    return recordFailure(ctx, client, ks, e, revision);
   }
 }
 
