@@ -267,6 +267,8 @@ static char **build_env(const struct kube_exec_config *x, const char *info)
 	for (k = 0; k < x->nenv; k++) {
 		size_t nl = strcspn(x->env[k], "=");
 
+		if (strncmp(x->env[k], "KUBERNETES_EXEC_INFO=", 21) == 0)
+			continue;	/* always ours, added last */
 		for (i = k + 1; i < x->nenv; i++)
 			if (strncmp(x->env[i], x->env[k], nl + 1) == 0)
 				break;
@@ -280,6 +282,18 @@ static char **build_env(const struct kube_exec_config *x, const char *info)
 	envp[m++] = buf_detach(&b, NULL);
 	envp[m] = NULL;
 	return envp;
+}
+
+/* Frees the array and the one string build_env() allocated (the last). */
+static void free_env(char **envp)
+{
+	size_t n = 0;
+
+	while (envp[n])
+		n++;
+	if (n)
+		free(envp[n - 1]);
+	free(envp);
 }
 
 static int decide_interactive(const struct kube_exec_config *x, bool *out)
@@ -391,14 +405,7 @@ static int run_plugin(const struct kube_config *cfg, const char *path,
 		close(fds[0]);
 	if (fds[1] >= 0)
 		close(fds[1]);
-	{
-		size_t i;
-
-		for (i = 0; envp[i]; i++)
-			if (strncmp(envp[i], "KUBERNETES_EXEC_INFO=", 21) == 0)
-				free(envp[i]);
-	}
-	free(envp);
+	free_env(envp);
 	free(info);
 	return rc;
 }
