@@ -1,24 +1,9 @@
 'use strict';
-// Which Flux APIs the lab cluster serves: v1 + deprecated v1beta2 (Flux 2.0-2.7,
-// the default), v1beta2 only (Flux < 2.0), or none (Flux not installed).
+// Which Flux APIs the lab cluster serves: v1beta2 only (Flux < 2.0), or none
+// (Flux not installed). The default (v1 + deprecated v1beta2) is in k8s-kubectl.test.js.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { startLab, ok } = require('./helpers/k8s-lab');
-
-test('default: v1 preferred, v1beta2 served with a deprecation warning, one storage', async (t) => {
-  const lab = await startLab();
-  t.after(() => lab.stop());
-  const group = JSON.parse(await ok(lab, ['get', '--raw', '/apis/kustomize.toolkit.fluxcd.io']));
-  assert.deepEqual(group.versions.map((v) => v.version), ['v1', 'v1beta2']);
-  assert.equal(group.preferredVersion.version, 'v1');
-  await ok(lab, ['annotate', 'ks', '-n', 'flux-system', 'flux-system', 'lab/probe=1']);
-  const r = await lab.kubectl(['get', 'kustomizations.v1beta2.kustomize.toolkit.fluxcd.io', '-n', 'flux-system', 'flux-system', '-o', 'json']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /Warning: kustomize.toolkit.fluxcd.io\/v1beta2 Kustomization is deprecated, upgrade to v1/);
-  const ks = JSON.parse(r.stdout);
-  assert.equal(ks.apiVersion, 'kustomize.toolkit.fluxcd.io/v1beta2');
-  assert.equal(ks.metadata.annotations['lab/probe'], '1', 'both versions read the same object');
-});
 
 test('Flux not installed: no group, no objects, 404 without a name', async (t) => {
   const lab = await startLab({ scenario: 'kubernetes:\n  flux:\n    installed: false\n' });

@@ -165,3 +165,16 @@ test('create, update with a stale resourceVersion, delete', async () => {
   assert.match(r.stderr, /Error from server \(Conflict\): error when replacing ".*cm.json": Operation cannot be fulfilled on configmaps "probe": the object has been modified; please apply your changes to the latest version and try again/);
   assert.match(await ok(lab, ['delete', 'configmap', 'probe', ...FS]), /configmap "probe" deleted/);
 });
+
+test('Flux APIs: v1 preferred, v1beta2 served with a deprecation warning, one storage', async () => {
+  const group = JSON.parse(await ok(lab, ['get', '--raw', '/apis/kustomize.toolkit.fluxcd.io']));
+  assert.deepEqual(group.versions.map((v) => v.version), ['v1', 'v1beta2']);
+  assert.equal(group.preferredVersion.version, 'v1');
+  await ok(lab, ['annotate', 'ks', '-n', 'flux-system', 'flux-system', 'lab/probe=1']);
+  const r = await lab.kubectl(['get', 'kustomizations.v1beta2.kustomize.toolkit.fluxcd.io', '-n', 'flux-system', 'flux-system', '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /Warning: kustomize.toolkit.fluxcd.io\/v1beta2 Kustomization is deprecated, upgrade to v1/);
+  const ks = JSON.parse(r.stdout);
+  assert.equal(ks.apiVersion, 'kustomize.toolkit.fluxcd.io/v1beta2');
+  assert.equal(ks.metadata.annotations['lab/probe'], '1', 'both versions read the same object');
+});
