@@ -6,19 +6,30 @@ CID=11111111-2222-3333-4444-555555555555
 TID=72f988bf-0000-0000-0000-000000000000
 CID2=99999999-8888-7777-6666-555555555555
 
-# kz DIR KIND NAME FIELD...: one field of one object of `kubectl kustomize DIR`.
-kz() {
-    local dir=$1; shift
-    kubectl kustomize "$dir" >"$TMP/kz.yaml" || { printf "<kustomize failed>"; return 0; }
+# build DIR: runs the real `kubectl kustomize DIR` once, and flattens its
+# objects into $TMP/kz.flat lines "Kind|name|path|to|field=value";
+# kz KIND NAME FIELD...: one field of that output ("<absent>" when none).
+build() {
+    : >"$TMP/kz.flat"
+    kubectl kustomize "$1" >"$TMP/kz.yaml" 2>"$TMP/kz.err" || { : >"$TMP/kz.yaml"; return 0; }
     NODE_PATH="$TOP/tests/lab/node_modules" node -e '
         const YAML = require("yaml"), fs = require("fs");
-        const [file, kind, name, ...path] = process.argv.slice(1);
-        const docs = YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map(d => d.toJS());
-        const o = docs.find(d => d && d.kind === kind && d.metadata.name === name);
-        let v = o;
-        for (const p of path) v = v == null ? undefined : v[p];
-        process.stdout.write(v === undefined ? "<absent>" : String(v));
-    ' "$TMP/kz.yaml" "$@"
+        const out = [];
+        const walk = (pre, v) => {
+            if (v && typeof v === "object") for (const k of Object.keys(v)) walk(pre + "|" + k, v[k]);
+            else out.push(pre + "=" + String(v));
+        };
+        for (const d of YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")))
+            { const o = d.toJS(); if (o) walk(o.kind + "|" + o.metadata.name, o); }
+        fs.writeFileSync(process.argv[2], out.join("\n") + "\n");
+    ' "$TMP/kz.yaml" "$TMP/kz.flat"
+}
+kz() {
+    [[ -s $TMP/kz.yaml ]] || { printf "<kustomize failed>"; return 0; }
+    local key line
+    key=$(IFS='|'; printf '%s' "$*")
+    line=$(grep -F -m1 -- "$key=" "$TMP/kz.flat" | grep -F -- "$key=" | head -1)
+    [[ $line == "$key="* ]] && printf '%s' "${line#"$key="}" || printf '<absent>'
 }
 tree_sum() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum); }
 tree_stat() { (cd "$1" && find . -printf '%p %s %T@ %m\n' | sort); }
@@ -31,7 +42,8 @@ new_repo() {
 
 step "the seed's layout: before, the controller has no workload identity"
 new_repo
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata annotations)" "<absent>" "SA annotations before"
+build "$BOOT"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata annotations)" "<absent>" "SA annotations before"
 
 step "--dry-run prints a unified diff and writes nothing"
 before=$(tree_stat "$TMP/repo")
@@ -60,12 +72,13 @@ expect_rc 0
 expect_out "created ./gitops/aks/flux-system/patches/kustomize-controller-service-account.yaml"
 expect_out "updated ./gitops/aks/flux-system/kustomization.yaml"
 expect_eq "$(tree_sum "$TMP/repo")" "$applied" "tree written vs the --dry-run diff applied"
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID" "client-id annotation"
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata annotations azure.workload.identity/tenant-id)" "$TID" "tenant-id annotation"
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata labels azure.workload.identity/use)" "true" "SA label"
-expect_eq "$(kz "$BOOT" Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "pod template label"
-expect_eq "$(kz "$BOOT" Deployment kustomize-controller spec template metadata labels app)" "kustomize-controller" "other labels kept"
-expect_eq "$(kz "$BOOT" Deployment source-controller spec template metadata labels azure.workload.identity/use)" "<absent>" "other controllers untouched"
+build "$BOOT"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID" "client-id annotation"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata annotations azure.workload.identity/tenant-id)" "$TID" "tenant-id annotation"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata labels azure.workload.identity/use)" "true" "SA label"
+expect_eq "$(kz Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "pod template label"
+expect_eq "$(kz Deployment kustomize-controller spec template metadata labels app)" "kustomize-controller" "other labels kept"
+expect_eq "$(kz Deployment source-controller spec template metadata labels azure.workload.identity/use)" "<absent>" "other controllers untouched"
 # the original kustomization.yaml is a prefix of the new one
 orig=$TOP/tests/lab/seed/gitops/aks/flux-system/kustomization.yaml
 cmp -s "$orig" <(head -c "$(stat -c %s "$orig")" "$BOOT/kustomization.yaml") || fail "kustomization.yaml: original bytes changed"
@@ -87,7 +100,8 @@ expect_rc 0
 expect_out "updated $BOOT/patches/kustomize-controller-service-account.yaml"
 expect_no_out "deployment.yaml"
 expect_eq "$(sha256sum <"$BOOT/kustomization.yaml")" "$kust" "kustomization.yaml after an identity change"
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID2" "new client-id"
+build "$BOOT"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID2" "new client-id"
 
 step "comments, order and other patches survive"
 new_repo
@@ -101,9 +115,10 @@ grep -n '# images come last' "$BOOT/kustomization.yaml" >/dev/null || fail "comm
 # the new items follow the list's own indentation, inside patches:
 awk '/^patches:/{p=1} /^images:/{p=0} p && /- path: patches\/kustomize-controller-deployment.yaml/{f=1} END{exit !f}' \
     "$BOOT/kustomization.yaml" || fail "entries not inside patches:"
-expect_eq "$(kz "$BOOT" Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "label with other patches"
-kubectl kustomize "$BOOT" | grep -q -- '--log-level=debug' || fail "the user's own patch was lost"
-kubectl kustomize "$BOOT" | grep -q 'kustomize-controller:v1.6.1' || fail "images: lost"
+build "$BOOT"
+expect_eq "$(kz Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "label with other patches"
+grep -q -- '--log-level=debug' "$TMP/kz.yaml" || fail "the user's own patch was lost"
+grep -q 'kustomize-controller:v1.6.1' "$TMP/kz.yaml" || fail "images: lost"
 before=$(tree_stat "$TMP/repo")
 run kubectl-fluxwi generate --client-id "$CID" --tenant-id "$TID" --dir "$TMP/repo"
 expect_rc 0; expect_out "unchanged"
@@ -115,8 +130,9 @@ cp "$FIX/kustomization-legacy.yaml" "$BOOT/kustomization.yaml"
 cp "$FIX/source-controller-memory.yaml" "$BOOT/"
 run kubectl-fluxwi generate --client-id "$CID" --tenant-id "$TID" --dir "$BOOT"
 expect_rc 0
-expect_eq "$(kz "$BOOT" Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "label (legacy layout)"
-expect_eq "$(kz "$BOOT" Deployment source-controller spec template metadata annotations fluxwi.test/legacy-patch)" "applied" "legacy patch"
+build "$BOOT"
+expect_eq "$(kz Deployment kustomize-controller spec template metadata labels azure.workload.identity/use)" "true" "label (legacy layout)"
+expect_eq "$(kz Deployment source-controller spec template metadata annotations fluxwi.test/legacy-patch)" "applied" "legacy patch"
 # entries already listed under patchesStrategicMerge are not added twice
 new_repo
 mkdir -p "$BOOT/patches"
@@ -128,7 +144,8 @@ cp "$BOOT/kustomization.yaml" "$TMP/legacy-before"
 run kubectl-fluxwi generate --client-id "$CID" --tenant-id "$TID" --dir "$BOOT"
 expect_rc 0
 cmp -s "$TMP/legacy-before" "$BOOT/kustomization.yaml" || fail "legacy entries were added again"
-expect_eq "$(kz "$BOOT" ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID" "client-id (legacy list)"
+build "$BOOT"
+expect_eq "$(kz ServiceAccount kustomize-controller metadata annotations azure.workload.identity/client-id)" "$CID" "client-id (legacy list)"
 
 step "usage errors and unusable directories"
 run kubectl-fluxwi generate --dir "$TMP/repo"
