@@ -3,7 +3,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const crypto = require('node:crypto');
 const sops = require('../lib/sops');
-const { decryptRaw, encryptRaw } = require('../lib/sops/aes');
+const { decryptRaw } = require('../lib/sops/aes');
 const { goFloat } = require('../lib/sops/tree');
 
 test('sops aes test vector (key 0x66 x32, AAD bar:)', () => {

@@ -63,19 +63,19 @@ async function entraToken(name, anchor, authority, tenant, params, scope, ca) {
   return { token: res.json.access_token, expiresOn: Date.now() + Number(res.json.expires_in) * 1000 };
 }
 
-// env: the container's environment (name -> value); opts: {ca, imdsUrl, readTokenFile(), labAuthority}
+// env: the container's environment (name -> value); opts: {ca, imdsUrl, readTokenFile(), labAuthority}.
+// As fluxcd/pkg: the first credential that can be built — environment secret, then workload
+// identity (all four variables), then managed identity (always constructible, so it is the
+// fallback a pod without the webhook's injection ends up with).
 function fromEnvironment(env, opts) {
-  const errs = [];
   const authority = env.AZURE_AUTHORITY_HOST || 'https://login.microsoftonline.com/';
   if (env.AZURE_TENANT_ID && env.AZURE_CLIENT_ID && env.AZURE_CLIENT_SECRET) {
     return clientSecret(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, env.AZURE_CLIENT_SECRET, authority, opts);
   }
-  errs.push('EnvironmentCredential: missing environment variable AZURE_TENANT_ID, AZURE_CLIENT_ID or AZURE_CLIENT_SECRET');
   if (env.AZURE_CLIENT_ID && env.AZURE_FEDERATED_TOKEN_FILE && env.AZURE_AUTHORITY_HOST && env.AZURE_TENANT_ID) {
     return workloadIdentity(env.AZURE_TENANT_ID, env.AZURE_CLIENT_ID, env.AZURE_AUTHORITY_HOST, opts.readTokenFile, opts);
   }
-  errs.push('missing environment variables for workload identity. Check webhook and pod configuration');
-  return managedIdentity(env.AZURE_CLIENT_ID || '', opts, errs);
+  return managedIdentity(env.AZURE_CLIENT_ID || '', opts);
 }
 
 function clientSecret(tenant, clientId, secret, authority, opts) {
