@@ -102,10 +102,16 @@ expect_eq "$(counter keyvault.requests)" 1 "Key Vault requests for 50 files"
 expect_eq "$(counter entra.token)" 1 "token requests for 50 files"
 grep -q "enc: " f50.yaml || fail "f50.yaml not encrypted in place"
 
-step "decrypting 50 files: Key Vault decrypt per file, one token"
+step "decrypting 50 files: concurrent Key Vault decrypts, one token"
 counters_reset
+# every decrypt answers after 400 ms: one after the other would take 20 s
+verb fault slow 50 op=decrypt delayMs=400
+t0=$(date +%s)
 run "$S" decrypt -i "${files[@]}"
+t1=$(date +%s)
+verb fault clear
 expect_rc 0
+((t1 - t0 < 10)) || fail "50 slow decrypts took $((t1 - t0)) s: not concurrent"
 expect_eq "$(counter keyvault.decrypt)" 50 "decrypt requests"
 expect_eq "$(counter entra.token)" 1 "token requests"
 grep -q "password: value-50" f50.yaml || fail "f50.yaml not decrypted"
