@@ -156,6 +156,17 @@ test('seed walkthrough on one lab', async (t) => {
     await lab.verb('key', 'enable', lab.env.LAB_KEY_NAME);
   });
 
+  await t.test('a leftover AZURE_CLIENT_SECRET in the Deployment replaces workload identity', async () => {
+    const envPatch = { target: { kind: 'Deployment', name: 'kustomize-controller' },
+      patch: YAML.stringify([{ op: 'add', path: '/spec/template/spec/containers/0/env/-', value: { name: 'AZURE_CLIENT_SECRET', value: 'stale-secret' } }]) };
+    S.setPatches(lab, { annotate: true, label: true, extra: [envPatch] });
+    await S.reconcileFluxSystem(lab);
+    const r = await lab.verb('reconcile', 'apps');
+    assert.strictEqual(r.reason, 'BuildFailed');
+    assert.match(r.message, /ClientSecretCredential authentication failed/);
+    assert.match(r.message, /AADSTS7000215: Invalid client secret provided/);
+  });
+
   await t.test('pod labelled but the ServiceAccount has no client id: no AZURE_CLIENT_ID, node identity used', async () => {
     S.setPatches(lab, { annotate: false, label: true });
     await S.reconcileFluxSystem(lab);
