@@ -127,6 +127,11 @@ test('seed walkthrough on one lab', async (t) => {
     assert.strictEqual(r.reason, 'BuildFailed');
     assert.match(r.message, /WorkloadIdentityCredential authentication failed/);
     assert.match(r.message, /AADSTS700213: No matching federated identity record found for presented assertion subject 'system:serviceaccount:flux-system:kustomize-controller'/);
+    const logs = lab.kubectl('logs', '-n', 'flux-system', 'deploy/kustomize-controller').trim().split('\n').map((l) => JSON.parse(l));
+    const last = logs[logs.length - 1];
+    assert.strictEqual(last.level, 'error');
+    assert.match(last.msg, /^Reconciliation failed after [\d.]+s, next try in 10m0s$/);
+    assert.match(last.error, /AADSTS700213/);
     await lab.verb('fic', 'set', lab.env.LAB_IDENTITY_NAME, 'kustomize-controller', 'subject=system:serviceaccount:flux-system:kustomize-controller');
   });
 

@@ -101,6 +101,7 @@ function start(ctx) {
       return sendJson(res, 500, { error: 'server_error' });
     }
   });
+  server.keepAliveTimeout = 65000; // longer than clients keep idle sockets
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

@@ -464,7 +464,37 @@ async function recordFailure(ctx, client, ks, e, revision) {
   return { name: ks.metadata.namespace + '/' + ks.metadata.name, ready: false, reason, message: e.message, revision };
 }
 
+// A JSON log line in the running controller pod's log, as kustomize-controller writes them.
+async function podLog(ctx, client, ks, fields) {
+  if (!ctx.state.k8s || typeof ctx.state.k8s.podLog !== 'function') return;
+  try {
+    const { pod } = await controllerPod(client);
+    const line = Object.assign({ level: 'info', ts: new Date().toISOString() }, fields, {
+      controller: 'kustomization', controllerGroup: 'kustomize.toolkit.fluxcd.io', controllerKind: 'Kustomization',
+      Kustomization: { name: ks.metadata.name, namespace: ks.metadata.namespace },
+      namespace: ks.metadata.namespace, name: ks.metadata.name,
+    });
+    ctx.state.k8s.podLog('flux-system', pod.metadata.name, 'manager', JSON.stringify(line));
+  } catch (e) {
+    // no controller pod: nowhere to log
+  }
+}
+
 async function reconcile(ctx, ns, name) {
+  const t0 = Date.now();
+  const r = await reconcileOnce(ctx, ns, name);
+  if (!r.skipped && r.ks) {
+    const took = ((Date.now() - t0) / 1000).toFixed(3) + 's';
+    await podLog(ctx, r.client, r.ks, r.ready
+      ? { msg: 'Reconciliation finished in ' + took + ', next run in ' + (r.ks.spec.interval || '10m0s'), revision: r.revision }
+      : { level: 'error', msg: 'Reconciliation failed after ' + took + ', next try in ' + (r.ks.spec.retryInterval || r.ks.spec.interval || '10m0s'), revision: r.revision, error: r.message });
+  }
+  delete r.ks;
+  delete r.client;
+  return r;
+}
+
+async function reconcileOnce(ctx, ns, name) {
   const client = controllerClient(ctx);
   const ks = await client.get(...(await fluxApis(client)).ks, ns, name);
   ctx.counters.inc('flux.reconcile');
@@ -486,9 +516,9 @@ async function reconcile(ctx, ns, name) {
       inventory: { entries },
     }));
     ctx.counters.inc('flux.reconcile.succeeded');
-    return { name: ns + '/' + name, ready: true, reason: 'ReconciliationSucceeded', message: msg, revision, changes, pruned };
+    return { name: ns + '/' + name, ready: true, reason: 'ReconciliationSucceeded', message: msg, revision, changes, pruned, ks, client };
   } catch (e) {
-    return recordFailure(ctx, client, ks, e, revision);
+    return Object.assign(await recordFailure(ctx, client, ks, e, revision), { ks, client });
   }
 }
 
