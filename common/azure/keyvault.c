@@ -583,20 +583,14 @@ static int kv_error(struct az_kv *kv, const struct call *c,
 	return explain(c, r, token);
 }
 
-static int explain(const struct call *c, const struct http_response *r,
-		   const char *token)
+/* What the failure says about the key itself (403 KeyDisabled,
+ * KeyOperationForbidden, 404); 1 when it is none of these. */
+static int key_problem(const struct call *c, const struct kv_err *e,
+		       long status, const char *key, const char *vault)
 {
-	struct kv_err e;
-	char key[700], vault[128], netinfo[200] = "client address unknown";
-	const char *inner;
+	const char *inner = e->inner[0] ? e->inner : e->code;
 
-	parse_kv_error(r, &e);
-	inner = e.inner[0] ? e.inner : e.code;
-	az_kv_ref_string(c->ref, key, sizeof(key));
-	vault_name(c, &e, vault, sizeof(vault));
-	http_response_header(r, "x-ms-keyvault-network-info", netinfo,
-			     sizeof(netinfo));
-	if (r->status == 403 && strcmp(inner, "KeyDisabled") == 0) {
+	if (status == 403 && strcmp(inner, "KeyDisabled") == 0) {
 		err_set(EXIT_FAILED, "Key Vault %s of %s: the key version is "
 			"disabled (enable it with az keyvault key set-attributes "
 			"--enabled true)", c->what, key);
@@ -606,17 +600,15 @@ static int explain(const struct call *c, const struct http_response *r,
 				c->ref->version[0] ? c->ref->version
 						   : "VERSION");
 	}
-	if (r->status == 403 && strcmp(inner, "KeyOperationForbidden") == 0) {
+	if (status == 403 && strcmp(inner, "KeyOperationForbidden") == 0) {
 		err_set(EXIT_FAILED, "Key Vault %s of %s: the key does not "
 			"allow this operation (key_ops) [%s]", c->what, key,
-			e.message);
+			e->message);
 		return err_hint("allow it: az keyvault key set-attributes "
 				"--vault-name %s --name %s --ops encrypt decrypt",
 				vault, c->ref->name);
 	}
-	if (r->status == 403)
-		return forbidden(c, &e, token, netinfo);
-	if (r->status == 404) {
+	if (status == 404) {
 		err_set(EXIT_FAILED, "Key Vault %s: key %s not found (check "
 			"the vault, key name and version)", c->what, key);
 		return err_hint("check the vault, key name and version: az "
@@ -624,20 +616,45 @@ static int explain(const struct call *c, const struct http_response *r,
 				"--name %s (a deleted key can be recovered with "
 				"az keyvault key recover)", vault, c->ref->name);
 	}
-	if (r->status == 401) {
-		char oid[80], appid[80], tid[80];
+	return 1;
+}
 
-		token_identity(token, oid, appid, tid, sizeof(oid));
-		err_set(EXIT_FAILED, "Key Vault %s of %s: the token was rejected "
-			"(HTTP 401): %s", c->what, key, e.message);
-		if (strstr(e.message, "AKV10032"))
-			return err_hint("the token is from tenant %s but the "
-					"vault belongs to another tenant: set "
-					"AZURE_TENANT_ID (or az login --tenant) "
-					"to the vault's tenant", tid);
-		return err_hint("the token was issued for another resource; "
-				"check AZURE_AUTHORITY_HOST and the vault URL");
-	}
+static int rejected_token(const struct call *c, const struct kv_err *e,
+			  const char *key, const char *token)
+{
+	char oid[80], appid[80], tid[80];
+
+	token_identity(token, oid, appid, tid, sizeof(oid));
+	err_set(EXIT_FAILED, "Key Vault %s of %s: the token was rejected "
+		"(HTTP 401): %s", c->what, key, e->message);
+	if (strstr(e->message, "AKV10032"))
+		return err_hint("the token is from tenant %s but the vault "
+				"belongs to another tenant: set AZURE_TENANT_ID "
+				"(or az login --tenant) to the vault's tenant",
+				tid);
+	return err_hint("the token was issued for another resource; check "
+			"AZURE_AUTHORITY_HOST and the vault URL");
+}
+
+static int explain(const struct call *c, const struct http_response *r,
+		   const char *token)
+{
+	struct kv_err e;
+	char key[700], vault[128], netinfo[200] = "client address unknown";
+	bool decrypting = c->is_op && (c->op == AZ_KV_DECRYPT ||
+				       c->op == AZ_KV_UNWRAP);
+
+	parse_kv_error(r, &e);
+	az_kv_ref_string(c->ref, key, sizeof(key));
+	vault_name(c, &e, vault, sizeof(vault));
+	http_response_header(r, "x-ms-keyvault-network-info", netinfo,
+			     sizeof(netinfo));
+	if (key_problem(c, &e, r->status, key, vault) < 0)
+		return -1;
+	if (r->status == 403)
+		return forbidden(c, &e, token, netinfo);
+	if (r->status == 401)
+		return rejected_token(c, &e, key, token);
 	if (retryable_status(r->status)) {
 		err_set(EXIT_FAILED, "Key Vault %s of %s: still HTTP %ld (%s) "
 			"after retrying within the request timeout", c->what,
@@ -647,9 +664,7 @@ static int explain(const struct call *c, const struct http_response *r,
 	}
 	err_set(EXIT_FAILED, "Key Vault %s of %s: HTTP %ld %s: %s", c->what,
 		key, r->status, e.code, e.message);
-	return err_hint("%s", r->status == 400 && c->is_op &&
-					      (c->op == AZ_KV_DECRYPT ||
-					       c->op == AZ_KV_UNWRAP)
+	return err_hint("%s", r->status == 400 && decrypting
 				      ? "the wrapped key does not belong to this "
 					"key version (or is damaged)"
 				      : "see the message from Key Vault");
