@@ -229,6 +229,33 @@ out:
 	return rc;
 }
 
+int sops_file_encrypt_to(const char *path, const struct sops_file_opts *o,
+			 struct buf *out)
+{
+	struct sops_encrypt_opts eo;
+	struct enc_ctx c;
+	struct sops_docs docs = { 0 };
+	int rc = -1;
+
+	memset(&c, 0, sizeof(c));
+	memset(&eo, 0, sizeof(eo));
+	if (sops_file_opts_check(o, path) < 0 || enc_setup(path, o, &c, &eo) < 0)
+		goto out;
+	sops_tree_reserve_for_encryption(true);
+	rc = read_docs(path, eo.in_fmt, &docs);
+	sops_tree_reserve_for_encryption(false);
+	if (rc == 0 && (sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
+			sops_store_emit(sops_encrypted_store(eo.out_fmt), &docs,
+					eo.indent, out) < 0))
+		rc = -1;
+out:
+	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
+		err_prefix("%s", path);
+	enc_ctx_free(&c);
+	sops_docs_free(&docs);
+	return rc;
+}
+
 /* ---- decryption ------------------------------------------------------- */
 
 static int write_extract(const char *path, const struct sops_file_opts *o,
@@ -321,10 +348,6 @@ static int finish_one(const char *path, const struct sops_file_opts *o,
 static int key_failed(const char *path, const struct err_record *e)
 {
 	err_restore(e);
-	if (strstr(e->msg, "age"))
-		err_hint("give the age identity in SOPS_AGE_KEY or "
-			 "SOPS_AGE_KEY_FILE, or put it in "
-			 "~/.config/sops/age/keys.txt");
 	if (!is_stdin(path))
 		err_prefix("%s", path);
 	return -1;

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 
 #include "sops/rules.h"
+#include "sops/store.h"
+#include "util/buf.h"
 
 struct sops_file_opts {
 	const char *age;		/* recipients, or NULL: SOPS_AGE_RECIPIENTS */
@@ -29,6 +31,10 @@ struct sops_file_opts {
 int sops_file_opts_check(const struct sops_file_opts *o, const char *path);
 
 int sops_file_encrypt(const char *path, const struct sops_file_opts *o);
+/* Like sops_file_encrypt, but the encrypted file is appended to out
+ * instead of being written anywhere. */
+int sops_file_encrypt_to(const char *path, const struct sops_file_opts *o,
+			 struct buf *out);
 int sops_file_decrypt(const char *path, const struct sops_file_opts *o);
 
 /* Decrypts many files, asking for their data keys in one batch per key
@@ -40,7 +46,6 @@ int sops_files_decrypt(const char *const *paths, size_t n,
 /* sops' --extract syntax: ["key"][index]... applied to the first
  * document; a scalar is written as its text, a subtree in the output
  * format. */
-#include "sops/store.h"
 int sops_extract(const struct sops_docs *docs, const char *path,
 		 enum sops_format f, int indent, struct buf *out);
 

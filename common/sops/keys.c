@@ -108,6 +108,7 @@ struct recovery {
 	struct cand *c;
 	size_t nc;
 	struct buf *why;		/* per file: what failed */
+	struct err_record *hint;	/* per file: first remedy a key gave */
 };
 
 static void note(struct recovery *r, size_t file, const char *a,
@@ -161,6 +162,9 @@ static void take_result(struct recovery *r, struct cand *c,
 	}
 	describe(q->entry, id, sizeof(id));
 	note(r, c->file, id, q->err.msg[0] ? q->err.msg : "failed", false);
+	if (q->err.hint[0] && !r->hint[c->file].hint[0])
+		snprintf(r->hint[c->file].hint, sizeof(r->hint[c->file].hint),
+			 "%s", q->err.hint);
 	c->next++;
 }
 
@@ -269,6 +273,20 @@ static int combine(struct recovery *r, size_t f, unsigned char key[32])
 	return shamir_combine(sh, k, len, key);
 }
 
+/* The remedy for a file no key could open: the age one when an age key
+ * lacked its identity, else the first one a key type gave. */
+static void set_hint(struct recovery *r, size_t f)
+{
+	const char *why = r->why[f].data ? r->why[f].data : "";
+
+	if (strstr(why, "age identit"))
+		err_hint("give the age identity in SOPS_AGE_KEY or "
+			 "SOPS_AGE_KEY_FILE, or put it in "
+			 "~/.config/sops/age/keys.txt");
+	else if (r->hint[f].hint[0])
+		err_hint("%s", r->hint[f].hint);
+}
+
 static int setup(struct recovery *r)
 {
 	size_t f, g, n = 0;
@@ -277,7 +295,8 @@ static int setup(struct recovery *r)
 		n += r->md[f]->ngroups;
 	r->c = calloc(n ? n : 1, sizeof(*r->c));
 	r->why = calloc(r->nfiles, sizeof(*r->why));
-	if (!r->c || !r->why)
+	r->hint = calloc(r->nfiles, sizeof(*r->hint));
+	if (!r->c || !r->why || !r->hint)
 		return err_set(EXIT_FAILED, "out of memory");
 	for (f = 0; f < r->nfiles; f++) {
 		for (g = 0; g < r->md[f]->ngroups; g++) {
@@ -305,6 +324,7 @@ static void teardown(struct recovery *r)
 		buf_free(&r->why[i]);
 	free(r->c);
 	free(r->why);
+	free(r->hint);
 }
 
 int sops_data_keys_recover(struct sops_metadata **md, size_t n,
@@ -324,6 +344,7 @@ int sops_data_keys_recover(struct sops_metadata **md, size_t n,
 	for (f = 0; f < n; f++) {
 		status[f] = more < 0 ? -1 : combine(&r, f, keys[f]);
 		if (status[f] < 0) {
+			set_hint(&r, f);
 			err_save(&errs[f]);
 			rc = -1;
 		}
@@ -340,10 +361,6 @@ int sops_data_key_recover(struct sops_metadata *md, unsigned char key[32])
 	if (sops_data_keys_recover(&md, 1, (unsigned char (*)[32])key, &st,
 				   &e) < 0) {
 		err_restore(&e);
-		if (strstr(e.msg, "age") || strstr(e.msg, "identit"))
-			err_hint("give the age identity in SOPS_AGE_KEY or "
-				 "SOPS_AGE_KEY_FILE, or put it in "
-				 "~/.config/sops/age/keys.txt");
 		return -1;
 	}
 	return 0;
