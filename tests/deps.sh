@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 packages=(gcc make pkg-config libyaml-dev libcurl4-openssl-dev libcjson-dev
           libssl-dev libbsd-dev libcmocka-dev age bash-completion zsh fish
-          valgrind clang nodejs npm time jq)
+          valgrind clang nodejs npm time jq curl util-linux)
 command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
