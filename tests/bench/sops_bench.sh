@@ -4,7 +4,8 @@
 # NAME<TAB>VALUE<TAB>UNIT[<TAB>NOTE].  Targets: decrypt >= 20x faster than
 # sops-age; peak memory <= 4x the file size.  BENCH_SMOKE=1: 500 keys.
 source "$TOP/tests/bench/lib.sh"
-VEC=$TOP/../shared/vectors/sops-real
+VEC=${SOPS_VECTORS:-$TOP/../shared/vectors/sops-real}
+[[ -d $VEC ]] || VEC=/work/shared/vectors/sops-real
 AGE_R=age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29
 export SOPS_AGE_KEY_FILE=$VEC/age.key
 SOPS_AGE_JS=$TOP/tests/lab/node_modules/sops-age

@@ -3,6 +3,7 @@
 # tampering refused with exit 51 and no plaintext anywhere, atomic -i.
 source "$TOP/tests/integration/lib.sh"
 VEC=${SOPS_VECTORS:-$TOP/../shared/vectors/sops-real}
+[[ -d $VEC ]] || VEC=/work/shared/vectors/sops-real
 AGE_R=age1l44xcng8dqj32nlv6d930qvvrny05hglzcv9qpc7kxjc6902ma4qufys29
 export SOPS_AGE_KEY_FILE=$VEC/age.key
 unset SOPS_AGE_KEY SOPS_AGE_RECIPIENTS SOPS_CONFIG SOPS_AZURE_KEYVAULT_URLS
