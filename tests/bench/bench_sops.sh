@@ -1,4 +1,4 @@
-# sops_bench.sh - kubectl sopsenc encrypt/decrypt of a generated 5 MB Secret
+# bench_sops.sh - kubectl sopsenc encrypt/decrypt of a generated 5 MB Secret
 # manifest (20 000 keys, one age recipient), beside the sops-age npm
 # package decrypting the same file in the same run.  Rows:
 # NAME<TAB>VALUE<TAB>UNIT[<TAB>NOTE].  Targets: decrypt >= 20x faster than
