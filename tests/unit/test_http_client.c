@@ -343,7 +343,7 @@ static void many_in_parallel(void **state)
 	t0 = mono_ms();
 	assert_int_equal(http_perform_many(f->c, reqs, resps, 12, 8), 0);
 	/* 11 slow answers of 400 ms with 8 in flight: two rounds, not 11 */
-	assert_true(mono_ms() - t0 < 2500);
+	assert_true(mono_ms() - t0 < 3000);	/* one at a time: 4.4 s */
 	assert_true(atomic_load(&f->srv->max_in_flight) > 1);
 	for (i = 0; i < 12; i++) {
 		assert_int_equal(resps[i].result, 0);
