@@ -16,58 +16,23 @@
 #include "kube/client.h"
 #include "kube/objects.h"
 #include "util/err.h"
-#include "util/yamljson.h"
 
 #define COMPLETE_TIMEOUT_MS 5000
 
-/* Every name once, in file order (first file wins, as kubectl merges). */
-static void context_file(const char *path, FILE *out, struct buf *seen)
-{
-	cJSON *doc = yaml_parse_file(path);
-	const cJSON *c;
-
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc,
-							       "contexts")) {
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "name");
-		const char *n = cJSON_IsString(name) ? name->valuestring : NULL;
-		char key[300];
-
-		if (!n || snprintf(key, sizeof(key), "\n%s\n", n) >=
-			  (int)sizeof(key))
-			continue;
-		if (seen->data && strstr(seen->data, key))
-			continue;
-		buf_puts(seen, key + 1);
-		buf_puts(seen, "\n");
-		fprintf(out, "%s\n", n);
-	}
-	cJSON_Delete(doc);
-	err_clear();
-}
-
+/* Contexts of the merged kubeconfig, as kubectl merges it. */
 static int contexts(const struct cli_global *g, FILE *out)
 {
-	const char *list = g->kubeconfig ? g->kubeconfig : getenv("KUBECONFIG");
-	struct buf seen = BUF_INIT;
-	char *copy, *save = NULL;
+	struct kube_opts o = { g->kubeconfig, NULL, NULL, 0, NULL };
+	char **names;
+	size_t n, i;
 
-	buf_puts(&seen, "\n");
-	if (!list || !*list) {
-		const char *home = getenv("HOME");
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/.kube/config",
-			 home ? home : "");
-		context_file(path, out, &seen);
-		buf_free(&seen);
-		return 0;
+	if (kube_config_context_names(&o, &names, &n) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		fprintf(out, "%s\n", names[i]);
+		free(names[i]);
 	}
-	copy = strdup(list);
-	for (char *p = copy ? strtok_r(copy, ":", &save) : NULL; p;
-	     p = strtok_r(NULL, ":", &save))
-		context_file(p, out, &seen);
-	free(copy);
-	buf_free(&seen);
+	free(names);
 	return 0;
 }
 
