@@ -16,6 +16,7 @@
 #include "util/b64.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 #include "util/log.h"
 
 #define PLUGIN_DOCS "https://kubernetes.io/docs/reference/access-authn-" \
@@ -94,23 +95,6 @@ void kube_credential_clear(struct kube_credential *c)
 
 /* ---- KUBERNETES_EXEC_INFO ------------------------------------------------- */
 
-static int read_file(const char *path, struct buf *out)
-{
-	FILE *f = fopen(path, "re");
-	char chunk[4096];
-	size_t n;
-
-	if (!f)
-		return err_set(EXIT_USAGE, "cannot read %s: %s", path,
-			       strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_append(out, chunk, n) < 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
 
 static char *b64_std(const void *data, size_t len)
 {
@@ -129,7 +113,7 @@ static int add_ca(cJSON *cl, const struct kube_config *cfg)
 
 	if (cfg->ca_data)
 		enc = b64_std(cfg->ca_data, cfg->ca_len);
-	else if (cfg->ca_file && (rc = read_file(cfg->ca_file, &ca)) == 0)
+	else if (cfg->ca_file && (rc = fs_read_all(cfg->ca_file, &ca)) == 0)
 		enc = b64_std(ca.data ? ca.data : "", ca.len);
 	buf_free(&ca);
 	if (rc < 0)

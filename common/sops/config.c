@@ -11,24 +11,8 @@
 #include "sops/store.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fsutil.h"
 
-static int read_file(const char *path, struct buf *b)
-{
-	FILE *f = fopen(path, "rb");
-	char tmp[8192];
-	size_t n;
-
-	if (!f)
-		return err_set(EXIT_USAGE, "cannot read %s: %s", path,
-			       strerror(errno));
-	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-		if (buf_append(b, tmp, n) < 0) {
-			fclose(f);
-			return -1;
-		}
-	fclose(f);
-	return 0;
-}
 
 static char *abs_path(const char *p)
 {
@@ -125,7 +109,7 @@ int sops_config_load(const char *explicit_path, struct sops_config *c)
 	if (!c->path)
 		return 0;
 	clean_path(c->path);
-	if (read_file(c->path, &b) < 0 ||
+	if (fs_read_all(c->path, &b) < 0 ||
 	    sops_yaml_parse(b.data ? b.data : "", b.len, &docs) < 0) {
 		buf_free(&b);
 		err_prefix("config %s", c->path);
