@@ -12,8 +12,8 @@
  *
  * Writing: each file is encrypted by the engine (keys and rules from the
  * flags or its .sops.yaml creation rule) into a temporary file beside it;
- * only when all of them are written are they renamed over the originals
- * (rekey.h).  The azure_kv key caches the public key for the run, so with
+ * only when all of them are written are they synced and renamed over the
+ * originals (rekey.h).  The azure_kv key caches the public key for the run, so with
  * --key-wrap auto the whole run costs one Key Vault request.
  */
 #include "recursive.h"
@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli/output.h"
 #include "manifest/manifest.h"
@@ -132,38 +131,38 @@ static int select_files(struct cli_ctx *ctx, struct selection *s)
 	return 0;
 }
 
+/* Keeps the failing key's remedy and says that no file was touched. */
+static int nothing_changed(void)
+{
+	char hint[ERR_MSG_MAX];
+
+	snprintf(hint, sizeof(hint), "%s", err_remedy());
+	if (!*hint)
+		return err_hint("no file was changed");
+	return err_hint("%s (no file was changed)", hint);
+}
+
 /* Encrypts one file into a staged temporary file.  Returns 1 when the
  * engine found it already encrypted (skipped), 0 when staged, -1. */
-static int encrypt_one(const struct pick *p, struct sops_file_opts *o,
+static int encrypt_one(const struct pick *p, const struct sops_file_opts *o,
 		       struct rk_stage *st)
 {
-	char *tmp, *real;
-	mode_t mode;
+	struct buf out = BUF_INIT;
+	int rc;
 
-	if (rk_stage_name(st, p->path, &tmp, &real, &mode) < 0)
-		return -1;
-	o->output_path = tmp;
-	if (sops_file_encrypt(p->path, o) < 0) {
-		int code = err_code();
-
-		unlink(tmp);
-		free(tmp);
-		free(real);
-		if (code != EXIT_ENCRYPTED)
-			return err_hint("no file was changed");
-		if (p->named)
+	if (sops_file_encrypt_to(p->path, o, &out) < 0) {
+		buf_free(&out);
+		if (err_code() == EXIT_ENCRYPTED && p->named)
 			return already_encrypted(p->path);
-		err_clear();
-		return 1;
+		if (err_code() == EXIT_ENCRYPTED) {
+			err_clear();
+			return 1;
+		}
+		return nothing_changed();
 	}
-	if (chmod(tmp, mode) < 0) {
-		unlink(tmp);
-		free(tmp);
-		free(real);
-		return err_set(EXIT_WRITE, "cannot set the mode of a temporary "
-			       "file beside %s", p->path);
-	}
-	return rk_stage_take(st, real, tmp);
+	rc = rk_stage_write(st, p->path, out.data, out.len);
+	buf_free(&out);
+	return rc;
 }
 
 static int encrypt_selected(struct selection *s, const struct sopsenc_args *a,
@@ -176,6 +175,7 @@ static int encrypt_selected(struct selection *s, const struct sopsenc_args *a,
 
 	sopsenc_file_opts(a, &o);
 	o.in_place = false;
+	o.output_path = NULL;
 	for (i = 0; i < s->n && rc == 0; i++) {
 		progress_update("encrypting %zu/%zu %s", i + 1, s->n,
 				s->v[i].path);
