@@ -164,3 +164,18 @@ bool flux_wi_pod_injected(const cJSON *pod, struct flux_wi_pod *out)
 	return true;
 }
 
+
+void flux_restart_stamp(char *out, size_t size, const char *previous,
+			const struct timespec *now)
+{
+	struct tm tm;
+	char secs[32];
+
+	gmtime_r(&now->tv_sec, &tm);
+	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (previous && strncmp(previous, secs, strlen(secs)) == 0)
+		snprintf(out, size, "%.19s.%09uZ", secs,
+			 (unsigned)(now->tv_nsec % 1000000000));
+	else
+		snprintf(out, size, "%.19sZ", secs);
+}

@@ -11,6 +11,8 @@
 #define COMMON_FLUX_WORKLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -33,5 +35,14 @@ const cJSON *flux_wi_container(const cJSON *podspec);
 
 /* Fills `out`; returns out->injected. */
 bool flux_wi_pod_injected(const cJSON *pod, struct flux_wi_pod *out);
+
+/*
+ * The kubectl.kubernetes.io/restartedAt value for a restart at `now`:
+ * RFC 3339 in seconds, as kubectl writes it; with nanoseconds when the
+ * `previous` value (may be NULL) falls in the same second, because an
+ * unchanged pod template would start no rollout.
+ */
+void flux_restart_stamp(char *out, size_t size, const char *previous,
+			const struct timespec *now);
 
 #endif

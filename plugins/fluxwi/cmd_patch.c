@@ -93,20 +93,13 @@ static int plan_sa(struct plan *p, const cJSON *sa, const struct wi_ids *id)
 	return want_field(sa, &p->sa_patch, SA_LAB, WI_USE, "true", NULL);
 }
 
-static void now_rfc3339(char *out, size_t size)
-{
-	time_t t = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 static int plan_deploy(struct kube_client *kc, struct plan *p,
 		       const cJSON *dep, const struct wi_ids *id,
 		       const struct fluxwi_args *a)
 {
-	char stamp[40];
+	char stamp[48];
+	struct timespec now;
 
 	if (want_field(dep, &p->dep_patch, TPL_LAB, WI_USE, "true",
 		       &p->template_changed) < 0)
@@ -128,7 +121,10 @@ static int plan_deploy(struct kube_client *kc, struct plan *p,
 		return err_hint("resume it (kubectl rollout resume) or pass "
 				"--no-restart");
 	}
-	now_rfc3339(stamp, sizeof(stamp));
+	clock_gettime(CLOCK_REALTIME, &now);
+	flux_restart_stamp(stamp, sizeof(stamp),
+			   wi_str(dep, "spec", "template", "metadata",
+				  "annotations", WI_RESTARTED_AT, NULL), &now);
 	p->restart = true;
 	return patch_set(&p->dep_patch, TPL_ANN, WI_RESTARTED_AT, stamp);
 }

@@ -262,6 +262,14 @@ expect_out "keeps these values: git sets the same ones"
 expect_no_out "To make it permanent"
 check_all_pass
 
+step "two restarts within one second still roll new pods (restartedAt differs)"
+run kubectl-fluxwi patch --client-id "$WRONG_ID" --tenant-id "$LAB_TENANT_ID" --no-wait
+expect_rc 0
+run kubectl-fluxwi patch --client-id "$LAB_CLIENT_ID" --tenant-id "$LAB_TENANT_ID"
+expect_rc 0
+expect_out "restarted"
+check_all_pass
+
 step "the webhook's layout before v1.6 counts as injected too"
 labctl scenario "$TOP/tests/fixtures/fluxwi/webhook-legacy.yaml" >/dev/null || fail "scenario not applied"
 kubectl annotate sa "$CTL" -n "$NS" --overwrite --field-manager=lab-test \

@@ -139,6 +139,24 @@ static void container_choice(void **state)
 	cJSON_Delete(one);
 }
 
+static void restart_stamps(void **state)
+{
+	struct timespec t = { 1795950026, 123456789 };	/* 2026-11-29T11:00:26 */
+	char out[48];
+
+	(void)state;
+	flux_restart_stamp(out, sizeof(out), NULL, &t);
+	assert_string_equal(out, "2026-11-29T11:00:26Z");
+	flux_restart_stamp(out, sizeof(out), "2026-11-29T10:59:59Z", &t);
+	assert_string_equal(out, "2026-11-29T11:00:26Z");
+	/* the same second as the previous restart: the template must change */
+	flux_restart_stamp(out, sizeof(out), "2026-11-29T11:00:26Z", &t);
+	assert_string_equal(out, "2026-11-29T11:00:26.123456789Z");
+	flux_restart_stamp(out, sizeof(out), "2026-11-29T11:00:26.000000001Z",
+			   &t);
+	assert_string_equal(out, "2026-11-29T11:00:26.123456789Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +164,7 @@ int main(void)
 		cmocka_unit_test(labelled),
 		cmocka_unit_test(incomplete),
 		cmocka_unit_test(container_choice),
+		cmocka_unit_test(restart_stamps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
