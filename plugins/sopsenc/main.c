@@ -99,7 +99,8 @@ static const struct cli_opt rotate_opts[] = {
 };
 
 static const struct cli_opt updatekeys_opts[] = {
-	OPT_CONFIG, OPT_TYPES, OPT_KEY_WRAP, OPT_IGNORE_MAC, CLI_OPT_END
+	OPT_CONFIG, OPT_TYPES, OPT_IN_PLACE, OPT_OUTPUT_PATH, OPT_KEY_WRAP,
+	OPT_IGNORE_MAC, CLI_OPT_END
 };
 
 static const struct cli_cmd commands[] = {

@@ -107,11 +107,23 @@ step "updatekeys several files (and a multi-document one) in one batch"
 run env SOPS_AGE_KEY_FILE=k1.txt "$S" updatekeys b.yaml c.yaml m.yaml
 expect_rc 0
 expect_err "updated 3 files, 0 already up to date"
+run env SOPS_AGE_KEY_FILE=k1.txt "$S" updatekeys --output upd/b.yaml b.yaml
+expect_rc 0
+grep -q "vault_url: $LAB_VAULT_URL" upd/b.yaml || fail "--output has no azure_kv entry"
 cp upd/a.yaml a.yaml
-for f in b c m; do
-    SOPS_AGE_KEY_FILE=k1.txt "$S" updatekeys "$f.yaml" 2>/dev/null >"$f.new" &&
-        mv "$f.new" "$f.yaml" || fail "updatekeys $f.yaml"
-done
+sha256sum b.yaml c.yaml m.yaml >sums
+step "updatekeys -i: the public key cannot be read (--key-wrap local): nothing written"
+export XDG_CACHE_HOME=$TMP/cache-upd
+labctl fault add 5xx 1000 op=get status=500 >/dev/null
+run env SOPS_AGE_KEY_FILE=k1.txt "$S" updatekeys -i --key-wrap local --request-timeout 3s b.yaml c.yaml m.yaml
+labctl fault clear >/dev/null
+((RC != 0)) || fail "updatekeys succeeded without the public key"
+untouched
+step "updatekeys -i: written in place"
+run env SOPS_AGE_KEY_FILE=k1.txt "$S" updatekeys -i b.yaml c.yaml m.yaml
+expect_rc 0
+expect_no_out "ENC["
+expect_err "updated 3 files, 0 already up to date"
 grep -q "vault_url: $LAB_VAULT_URL" m.yaml || fail "m.yaml has no azure_kv entry"
 run verify_lab orig . a.yaml b.yaml c.yaml m.yaml
 expect_rc 0; expect_out "4 verified"
