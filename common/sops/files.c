@@ -201,25 +201,33 @@ static int enc_setup(const char *path, const struct sops_file_opts *o,
 	return 0;
 }
 
-int sops_file_encrypt(const char *path, const struct sops_file_opts *o)
+/* Reads, encrypts and writes one file: to `out` when given, else where the
+ * options say (stdout, --output or in place). */
+static int encrypt_file(const char *path, const struct sops_file_opts *o,
+			struct buf *out)
 {
 	struct sops_encrypt_opts eo;
 	struct enc_ctx c;
 	struct sops_docs docs = { 0 };
+	enum sops_format st;
 	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
 	memset(&eo, 0, sizeof(eo));
 	if (sops_file_opts_check(o, path) < 0 || enc_setup(path, o, &c, &eo) < 0)
 		goto out;
-	log_at(2, "encrypting %s (%s)", is_stdin(path) ? "standard input" : path,
-	       sops_format_name(eo.in_fmt));
+	if (!out)
+		log_at(2, "encrypting %s (%s)",
+		       is_stdin(path) ? "standard input" : path,
+		       sops_format_name(eo.in_fmt));
 	sops_tree_reserve_for_encryption(true);
 	rc = read_docs(path, eo.in_fmt, &docs);
 	sops_tree_reserve_for_encryption(false);
+	st = sops_encrypted_store(eo.out_fmt);
 	if (rc == 0 && (sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
-			write_docs(path, o, sops_encrypted_store(eo.out_fmt),
-				   &docs, eo.indent, FS_KEEP_MODE, false) < 0))
+			(out ? sops_store_emit(st, &docs, eo.indent, out) :
+			 write_docs(path, o, st, &docs, eo.indent, FS_KEEP_MODE,
+				    false)) < 0))
 		rc = -1;
 out:
 	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
@@ -229,31 +237,15 @@ out:
 	return rc;
 }
 
+int sops_file_encrypt(const char *path, const struct sops_file_opts *o)
+{
+	return encrypt_file(path, o, NULL);
+}
+
 int sops_file_encrypt_to(const char *path, const struct sops_file_opts *o,
 			 struct buf *out)
 {
-	struct sops_encrypt_opts eo;
-	struct enc_ctx c;
-	struct sops_docs docs = { 0 };
-	int rc = -1;
-
-	memset(&c, 0, sizeof(c));
-	memset(&eo, 0, sizeof(eo));
-	if (sops_file_opts_check(o, path) < 0 || enc_setup(path, o, &c, &eo) < 0)
-		goto out;
-	sops_tree_reserve_for_encryption(true);
-	rc = read_docs(path, eo.in_fmt, &docs);
-	sops_tree_reserve_for_encryption(false);
-	if (rc == 0 && (sops_encrypt_parsed(&docs, eo.in_fmt, &eo) < 0 ||
-			sops_store_emit(sops_encrypted_store(eo.out_fmt), &docs,
-					eo.indent, out) < 0))
-		rc = -1;
-out:
-	if (rc < 0 && !is_stdin(path) && !strstr(err_msg(), path))
-		err_prefix("%s", path);
-	enc_ctx_free(&c);
-	sops_docs_free(&docs);
-	return rc;
+	return encrypt_file(path, o, out);
 }
 
 /* ---- decryption ------------------------------------------------------- */
